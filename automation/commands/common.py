@@ -1,0 +1,51 @@
+"""Arguments and steps shared by several commands: config paths, secrets, state, output."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from automation.config import Config, load_config, secrets_paths_from_env
+from automation.output import FORMATS
+from automation.state import StateStore, open_store
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+" if required else "*",
+        type=Path,
+        metavar="PATH",
+        help="policy files or directories (default: ./policies)",
+    )
+    parser.add_argument(
+        "--secrets",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="file or directory of v1 Secrets (also $IMAGE_AUTOMATION_SECRETS)",
+    )
+
+
+def add_state_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="state database (default: $IMAGE_AUTOMATION_STATE or ~/.local/state/...)",
+    )
+
+
+def add_output_argument(parser: argparse.ArgumentParser, default: str = "table") -> None:
+    parser.add_argument("-o", "--output", choices=FORMATS, default=default, help="output format")
+
+
+def load(args: argparse.Namespace) -> Config:
+    paths = list(args.paths) or [Path("policies")]
+    return load_config(paths, [*args.secrets, *secrets_paths_from_env()])
+
+
+def state(args: argparse.Namespace) -> StateStore:
+    return open_store(args.state)

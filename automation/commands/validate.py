@@ -1,0 +1,66 @@
+"""`image-automation validate PATH...`: load and cross-check every object."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from automation.commands.common import add_config_arguments, add_output_argument, load
+from automation.config.crosscheck import crosscheck
+from automation.errors import ConfigError, ConfigErrors
+from automation.output import emit
+
+HELP = "load and cross-check policy files (refs, names, regexes, semver ranges)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_arguments(parser, required=True)
+    add_output_argument(parser)
+
+
+def _error_dict(err: ConfigError) -> dict[str, object]:
+    return {"file": err.file, "line": err.line, "field": err.field, "message": err.message}
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load(args)
+    except ConfigErrors as errs:
+        return _report(args, [], errs.errors)
+    except ConfigError as err:
+        return _report(args, [], [err])
+    objects = [
+        {
+            "kind": o.kind,
+            "namespace": o.metadata.namespace,
+            "name": o.metadata.name,
+            "file": o.source.file,
+            "line": o.source.line,
+        }
+        for table in (
+            config.git_repositories,
+            config.image_repositories,
+            config.image_policies,
+            config.automations,
+        )
+        for o in table.values()
+    ]
+    return _report(args, objects, crosscheck(config))
+
+
+def _report(
+    args: argparse.Namespace, objects: list[dict[str, object]], errors: list[ConfigError]
+) -> int:
+    if args.output != "table":
+        emit(
+            {"valid": not errors, "objects": objects, "errors": [_error_dict(e) for e in errors]},
+            args.output,
+        )
+    else:
+        for err in errors:
+            print(err, file=sys.stderr)
+        if errors:
+            print(f"{len(errors)} error(s)", file=sys.stderr)
+        else:
+            print(f"ok: {len(objects)} objects valid")
+    return 1 if errors else 0

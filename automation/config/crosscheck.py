@@ -1,0 +1,144 @@
+"""Checks across objects that a single document cannot make on its own.
+
+Dangling references, secrets that are named but not provided, push branches that cannot be
+inferred, regexes and semver ranges that do not compile. Each problem is a ConfigError at the
+referring object's file:line with the field path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+
+from automation.config.base import Object
+from automation.config.config import Config
+from automation.config.image import ImagePolicy, ImageRepository
+from automation.config.update import ImageUpdateAutomation
+from automation.errors import AutomationError, ConfigError
+
+
+def _error(obj: Object, field: str, message: str) -> ConfigError:
+    return ConfigError(obj.source.file, obj.source.line, field, message)
+
+
+def _try(obj: Object, field: str, check: Callable[[], object]) -> Iterator[ConfigError]:
+    try:
+        check()
+    except ConfigError as err:
+        yield _error(obj, field, err.message)
+    except AutomationError as err:
+        yield _error(obj, field, str(err))
+
+
+def _secret_lookup(config: Config, obj: Object, name: str) -> Callable[[], object]:
+    return lambda: config.secret(obj.metadata.namespace, name, needed_by=obj)
+
+
+def _secret_refs(config: Config, obj: Object, refs: dict[str, str | None]) -> Iterator[ConfigError]:
+    if not config.secrets:
+        return  # no secrets path given: cannot check, the run will say if one is missing
+    for field, name in refs.items():
+        if name is not None:
+            yield from _try(obj, field, _secret_lookup(config, obj, name))
+
+
+def _check_repository(config: Config, repo: ImageRepository) -> Iterator[ConfigError]:
+    from automation.policy.filter import compile_pattern
+    from automation.reference import parse_repository
+
+    spec = repo.spec
+    yield from _try(repo, "spec.image", lambda: parse_repository(spec.image))
+    for index, pattern in enumerate(spec.exclusion_list):
+        yield from _try(repo, f"spec.exclusionList[{index}]", partial(compile_pattern, pattern))
+    yield from _secret_refs(
+        config,
+        repo,
+        {
+            "spec.secretRef": spec.secret_ref.name if spec.secret_ref else None,
+            "spec.certSecretRef": spec.cert_secret_ref.name if spec.cert_secret_ref else None,
+            "spec.proxySecretRef": spec.proxy_secret_ref.name if spec.proxy_secret_ref else None,
+        },
+    )
+
+
+def _check_policy(config: Config, policy: ImagePolicy) -> Iterator[ConfigError]:
+    from automation.policy.factory import build_policer
+    from automation.policy.filter import compile_pattern
+
+    spec = policy.spec
+    try:
+        repo = config.repository_for(policy)
+    except ConfigError as err:
+        yield _error(policy, "spec.imageRepositoryRef", err.message)
+    else:
+        if repo.metadata.namespace != policy.metadata.namespace and repo.spec.access_from is None:
+            yield _error(
+                policy,
+                "spec.imageRepositoryRef",
+                f"ImageRepository {repo.key} is in another namespace and does not allow it "
+                "(set spec.accessFrom on the ImageRepository)",
+            )
+    if spec.filter_tags is not None and spec.filter_tags.pattern:
+        pattern = spec.filter_tags.pattern
+        yield from _try(policy, "spec.filterTags.pattern", lambda: compile_pattern(pattern))
+    choice = spec.policy
+    field = f"spec.policy.{choice.kind}" + (".range" if choice.semver else ".order")
+    rng = choice.semver.range if choice.semver else None
+    order = choice.alphabetical or choice.numerical or None
+    yield from _try(
+        policy,
+        field,
+        lambda: build_policer(choice.kind, range=rng, order=order.order if order else "asc"),
+    )
+
+
+def push_branch(config: Config, automation: ImageUpdateAutomation) -> str:
+    """The branch to push to: push.branch, else the checkout branch (Flux's inference)."""
+    git = automation.spec.git
+    if git.push is not None and git.push.branch:
+        return git.push.branch
+    ref = git.checkout.ref if git.checkout is not None else config.source_for(automation).spec.ref
+    if ref is not None and ref.branch:
+        return ref.branch
+    raise _error(
+        automation,
+        "spec.git.push.branch",
+        "push spec not provided, and cannot be inferred from the checkout ref (set a branch)",
+    )
+
+
+def _check_automation(config: Config, automation: ImageUpdateAutomation) -> Iterator[ConfigError]:
+    try:
+        source = config.source_for(automation)
+    except ConfigError as err:
+        yield _error(automation, "spec.sourceRef", err.message)
+        return
+    yield from _try(automation, "spec.git.push.branch", lambda: push_branch(config, automation))
+    key = automation.spec.git.commit.signing_key
+    yield from _secret_refs(
+        config,
+        automation,
+        {"spec.git.commit.signingKey.secretRef": key.secret_ref.name if key else None},
+    )
+    yield from _secret_refs(
+        config,
+        source,
+        {"spec.secretRef": source.spec.secret_ref.name if source.spec.secret_ref else None},
+    )
+    template = automation.spec.git.commit.message_template
+    if template:
+        from automation.git.message import check_template
+
+        field = "spec.git.commit.messageTemplate"
+        yield from _try(automation, field, lambda: check_template(template))
+
+
+def crosscheck(config: Config) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    for repo in config.image_repositories.values():
+        errors.extend(_check_repository(config, repo))
+    for policy in config.image_policies.values():
+        errors.extend(_check_policy(config, policy))
+    for automation in config.automations.values():
+        errors.extend(_check_automation(config, automation))
+    return sorted(errors, key=lambda e: (e.file, e.line or 0))

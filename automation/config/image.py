@@ -1,0 +1,155 @@
+"""image.toolkit.fluxcd.io ImageRepository and ImagePolicy (v1; v1beta2 with the same fields)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from automation.config.base import (
+    Duration,
+    LocalRef,
+    Model,
+    NamespacedRef,
+    Object,
+    Timeout,
+)
+
+DEFAULT_EXCLUSION = "^.*\\.sig$"
+IMAGE_API_VERSIONS = ("image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2")
+
+
+def check_image_address(value: str) -> str:
+    """Reject what Flux rejects in spec.image: a scheme, a tag or a digest."""
+    if "://" in value:
+        raise ValueError(
+            f"{value!r} must not contain a scheme (remove '{value.split('://')[0]}://')"
+        )
+    if "@" in value:
+        raise ValueError(f"{value!r} must not contain a digest: name the repository only")
+    last = value.rsplit("/", 1)[-1]
+    if ":" in last and "/" in value:
+        raise ValueError(f"{value!r} must not contain a tag: name the repository only")
+    if ":" in value and "/" not in value:
+        raise ValueError(f"{value!r} must not contain a tag: name the repository only")
+    if not value or value != value.strip() or value.lower() != value:
+        raise ValueError(f"{value!r} is not a repository address (lowercase, no spaces)")
+    return value
+
+
+class NamespaceSelector(Model):
+    match_labels: dict[str, str] = Field(default_factory=dict)
+
+
+class AccessFrom(Model):
+    namespace_selectors: list[NamespaceSelector] = Field(default_factory=list)
+
+
+class ImageRepositorySpec(Model):
+    image: str
+    interval: Duration
+    timeout: Timeout | None = None
+    secret_ref: LocalRef | None = None
+    cert_secret_ref: LocalRef | None = None
+    proxy_secret_ref: LocalRef | None = None
+    service_account_name: str | None = None
+    # Namespaces carry no labels outside Kubernetes: any selector admits every namespace.
+    access_from: AccessFrom | None = None
+    exclusion_list: list[str] = Field(default_factory=list, max_length=25)
+    provider: Literal["generic", "aws", "azure", "gcp"] = "generic"
+    insecure: bool = False
+    suspend: bool = False
+    # Beyond Flux (issue 8): copy selected images to this registry/repository.
+    mirror: str | None = None
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        return check_image_address(value)
+
+    @property
+    def effective_exclusion_list(self) -> list[str]:
+        """Flux's default applies only when the user gave no list (a list replaces it)."""
+        return list(self.exclusion_list) or [DEFAULT_EXCLUSION]
+
+    @property
+    def effective_timeout(self) -> timedelta:
+        """Timeout defaults to the interval, floored at one second (as Flux does)."""
+        value = self.timeout if self.timeout is not None else self.interval
+        return max(value, timedelta(seconds=1))
+
+
+class ImageRepository(Object):
+    api_version: Literal["image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2"]
+    kind: Literal["ImageRepository"]
+    spec: ImageRepositorySpec
+
+
+class SemverPolicy(Model):
+    range: str = Field(min_length=1)
+
+
+class OrderPolicy(Model):
+    order: Literal["asc", "desc"] = "asc"
+
+
+class PolicyChoice(Model):
+    semver: SemverPolicy | None = None
+    alphabetical: OrderPolicy | None = None
+    numerical: OrderPolicy | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PolicyChoice:
+        chosen = [k for k in ("semver", "alphabetical", "numerical") if getattr(self, k)]
+        if len(chosen) != 1:
+            found = ", ".join(chosen) if chosen else "none"
+            raise ValueError(
+                f"exactly one of semver, alphabetical, numerical must be set (found: {found})"
+            )
+        return self
+
+    @property
+    def kind(self) -> Literal["semver", "alphabetical", "numerical"]:
+        if self.semver is not None:
+            return "semver"
+        return "alphabetical" if self.alphabetical is not None else "numerical"
+
+
+class FilterTags(Model):
+    pattern: str = ""
+    extract: str = ""
+
+
+class ImagePolicySpec(Model):
+    image_repository_ref: NamespacedRef
+    policy: PolicyChoice
+    filter_tags: FilterTags | None = None
+    digest_reflection_policy: Literal["Always", "IfNotPresent", "Never"] = "Never"
+    interval: Duration | None = None
+    suspend: bool = False
+    # Beyond Flux (issue 8): refuse to move to a lower semver version than the current one.
+    forbid_downgrade: bool = False
+
+    @model_validator(mode="after")
+    def _interval_iff_always(self) -> ImagePolicySpec:
+        # Flux enforces these with two CEL rules; same messages.
+        if self.digest_reflection_policy == "Always" and self.interval is None:
+            raise ValueError(
+                "spec.interval must be set when spec.digestReflectionPolicy is set to 'Always'"
+            )
+        if self.digest_reflection_policy != "Always" and self.interval is not None:
+            raise ValueError(
+                "spec.interval is only accepted when spec.digestReflectionPolicy is set to 'Always'"
+            )
+        return self
+
+
+class ImagePolicy(Object):
+    api_version: Literal["image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2"]
+    kind: Literal["ImagePolicy"]
+    spec: ImagePolicySpec
+
+    @property
+    def repository_namespace(self) -> str:
+        return self.spec.image_repository_ref.namespace or self.metadata.namespace

@@ -1,0 +1,49 @@
+"""The git stage: the only importer of pygit2.
+
+A cycle: ``ls_remote`` (skip when idle) -> ``Workspace.open`` -> ``sync`` ->
+``push_with_retry`` (apply, commit, sign, push, retry on a moved remote).
+"""
+
+from automation.git.auth import NO_AUTH, GitAuth, git_auth_from_secret
+from automation.git.commit import Author
+from automation.git.idle import LastRun, is_idle, may_skip, source_revision
+from automation.git.message import MessageTemplate, MessageTemplateError
+from automation.git.push import CommitOptions, PushResult, PushTarget, push_with_retry
+from automation.git.refs import (
+    CheckoutError,
+    CheckoutRef,
+    effective_checkout,
+    highest_tag_in_range,
+    resolve_push_branch,
+)
+from automation.git.remote_heads import branch_head, ls_remote
+from automation.git.signing import SigningError, SigningKey, signing_key_from_secret
+from automation.git.workspace import Workspace
+
+__all__ = [
+    "NO_AUTH",
+    "Author",
+    "CheckoutError",
+    "CheckoutRef",
+    "CommitOptions",
+    "GitAuth",
+    "LastRun",
+    "MessageTemplate",
+    "MessageTemplateError",
+    "PushResult",
+    "PushTarget",
+    "SigningError",
+    "SigningKey",
+    "Workspace",
+    "branch_head",
+    "effective_checkout",
+    "git_auth_from_secret",
+    "highest_tag_in_range",
+    "is_idle",
+    "ls_remote",
+    "may_skip",
+    "push_with_retry",
+    "resolve_push_branch",
+    "signing_key_from_secret",
+    "source_revision",
+]

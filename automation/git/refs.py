@@ -1,0 +1,84 @@
+"""Which commit to check out and which branch to push to (pure).
+
+In: the automation's ``git.checkout.ref`` and the GitRepository's ``ref`` (``CheckoutRef``),
+the ``git.push`` branch. Out: the effective checkout ref and the push branch.
+
+Precedence follows fluxcd/pkg's clone code: commit > name > tag > semver > branch; with
+nothing set the branch is ``master`` (Flux's ``git.DefaultBranch``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from automation.errors import StalledError
+
+DEFAULT_BRANCH = "master"
+
+SemverSelector = Callable[[str, Sequence[str]], "str | None"]
+"""(range, tag names) -> the highest tag in range, or None. Supplied by the policy stage."""
+
+
+class CheckoutError(StalledError):
+    """The checkout reference cannot be resolved (bad semver range, no such commit)."""
+
+
+@dataclass(frozen=True)
+class CheckoutRef:
+    """A GitRepository-style reference; every field optional."""
+
+    branch: str | None = None
+    tag: str | None = None
+    semver: str | None = None
+    name: str | None = None
+    commit: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.branch or self.tag or self.semver or self.name or self.commit)
+
+    def describe(self) -> str:
+        """Human text of the winning field, e.g. ``branch 'main'``."""
+        for label, value in (
+            ("commit", self.commit),
+            ("ref", self.name),
+            ("tag", self.tag),
+            ("semver range", self.semver),
+            ("branch", self.branch),
+        ):
+            if value:
+                return f"{label} {value!r}"
+        return f"branch {DEFAULT_BRANCH!r}"
+
+
+def highest_tag_in_range(constraint: str, tags: Sequence[str]) -> str | None:
+    """The default ``SemverSelector``: the highest version tag the Masterminds range admits."""
+    from automation.policy.constraint import ConstraintError, parse_constraints
+    from automation.policy.semver import SemVer
+
+    try:
+        constraints = parse_constraints(constraint)
+    except ConstraintError as err:
+        raise CheckoutError(f"checkout semver range {constraint!r}: {err}") from None
+    # Descending byte order first, so that among equal versions the choice is stable.
+    return SemVer(constraints).latest(sorted(tags, reverse=True))
+
+
+def effective_checkout(override: CheckoutRef | None, source: CheckoutRef | None) -> CheckoutRef:
+    """``git.checkout.ref`` when set, else the GitRepository's ref, else branch ``master``."""
+    for ref in (override, source):
+        if ref is not None and not ref.is_empty():
+            return ref
+    return CheckoutRef(branch=DEFAULT_BRANCH)
+
+
+def resolve_push_branch(push_branch: str | None, checkout: CheckoutRef) -> str:
+    """``git.push.branch``, else the checkout branch; error when neither exists."""
+    if push_branch:
+        return push_branch
+    if checkout.branch:
+        return checkout.branch
+    raise StalledError(
+        f"push branch not provided and cannot be inferred from the checkout "
+        f"{checkout.describe()}: set spec.git.push.branch"
+    )

@@ -1,0 +1,60 @@
+"""How an `UpdateResult` is shown: plain text lines, a dict for `-o json`, YAML for `-o yaml`."""
+
+from __future__ import annotations
+
+import io
+
+from ruamel.yaml import YAML
+
+from automation.manifests.apply import UpdateResult
+
+
+def result_to_dict(result: UpdateResult, *, dry_run: bool = False) -> dict[str, object]:
+    return {
+        "dryRun": dry_run,
+        **result.changes.to_dict(),
+        "skippedMarkers": [
+            {
+                "path": n.path,
+                "line": n.line,
+                "marker": n.marker,
+                "reason": n.kind,
+                "message": n.message,
+            }
+            for n in result.skipped_markers
+        ],
+        "warnings": [
+            {"path": n.path, "line": n.line, "marker": n.marker, "message": n.message}
+            for n in result.warnings
+        ],
+        "problemFiles": [
+            {"path": p.path, "line": p.line, "message": p.message} for p in result.problem_files
+        ],
+    }
+
+
+def change_lines(result: UpdateResult) -> list[str]:
+    """One line per change: `path:line: old -> new (setter) in Kind/namespace/name`."""
+    lines = []
+    for path, obj, change in result.changes:
+        where = f" in {obj}" if obj.kind or obj.name else ""
+        old, new = change.old or '""', change.new or '""'
+        lines.append(f"{path}:{change.line}: {old} -> {new} ({change.setter}){where}")
+    return lines
+
+
+def notice_lines(result: UpdateResult) -> list[str]:
+    """Markers not applied, warnings and files that failed, one line each."""
+    lines = [f"skipped: {note}" for note in result.skipped_markers]
+    lines += [f"warning: {note}" for note in result.warnings]
+    lines += [f"error: {problem}" for problem in result.problem_files]
+    return lines
+
+
+def dump_yaml(data: object) -> str:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()

@@ -1,0 +1,158 @@
+"""Scanning ImageRepositories: list tags, drop invalid and excluded ones, summarise.
+
+In: an `ImageName`, its `exclusionList` and a `RegistryClient` (or, for `scan_many`, many
+`ScanTarget`s). Out: a `ScanResult` per repository (tags sorted descending byte-wise as
+Flux stores them, a `sha256:` revision of that list, the 10 greatest tags) or the error.
+`is_scan_due` is the pure "should we scan now?" decision; time is always a parameter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from automation.errors import AutomationError, RegistryTransientError
+from automation.reference import ImageName
+from automation.registry.client import RegistryClient
+from automation.registry.options import ScanOptions
+from automation.registry.tags import ExclusionList
+
+LATEST_TAGS_COUNT = 10
+_DUE_SLACK = timedelta(seconds=1)  # less than this remaining counts as due (as Flux)
+
+Now = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    canonical_name: str
+    tags: tuple[str, ...]  # kept tags, unique, descending byte-wise
+    tag_count: int
+    revision: str  # "sha256:<hex>" of the newline-joined `tags`
+    latest_tags: tuple[str, ...]  # the LATEST_TAGS_COUNT first of `tags`
+    scan_time: datetime
+    dropped_tags: int  # invalid names the registry sent (excluded tags are not counted)
+
+
+def summarise(canonical_name: str, tags: Iterable[str], dropped: int, now: datetime) -> ScanResult:
+    """Dedupe and sort (descending byte-wise: tags are ASCII, so code points are bytes)."""
+    ordered = tuple(sorted(set(tags), reverse=True))
+    revision = "sha256:" + hashlib.sha256("\n".join(ordered).encode("ascii")).hexdigest()
+    return ScanResult(
+        canonical_name=canonical_name,
+        tags=ordered,
+        tag_count=len(ordered),
+        revision=revision,
+        latest_tags=ordered[:LATEST_TAGS_COUNT],
+        scan_time=now,
+        dropped_tags=dropped,
+    )
+
+
+async def scan_repository(
+    client: RegistryClient,
+    image: ImageName,
+    exclusion_list: Sequence[str] | ExclusionList = (),
+    *,
+    now: Now = utc_now,
+) -> ScanResult:
+    """One scan, bounded as a whole by `client.options.timeout` (lookup, ping, every page)."""
+    exclusions = (
+        exclusion_list
+        if isinstance(exclusion_list, ExclusionList)
+        else ExclusionList(exclusion_list)
+    )
+    timeout = client.options.timeout
+    try:
+        async with asyncio.timeout(timeout):
+            listing = await client.list_tags(image)
+    except TimeoutError as err:
+        raise RegistryTransientError(
+            f"scan timed out after {timeout:g}s",
+            registry=image.registry,
+            repository=image.repository,
+        ) from err
+    return summarise(image.canonical, exclusions.apply(listing.tags), listing.dropped, now())
+
+
+def is_scan_due(
+    now: datetime,
+    last_scan_time: datetime | None,
+    interval: timedelta,
+    spec_changed: bool = False,
+    forced: bool = False,
+) -> bool:
+    """Flux's `shouldScan`: never scanned, forced, spec changed, or `interval` has passed.
+
+    A last scan in the future (the clock went back) counts as due rather than postponing
+    scans by the size of the jump.
+    """
+    if forced or spec_changed or last_scan_time is None or last_scan_time > now:
+        return True
+    return last_scan_time + interval - now < _DUE_SLACK
+
+
+@dataclass(frozen=True, slots=True)
+class ScanTarget:
+    """One ImageRepository to scan. `key` is the caller's handle (e.g. "ns/name")."""
+
+    key: str
+    image: ImageName
+    exclusion_list: tuple[str, ...] = ()
+    options: ScanOptions = field(default_factory=ScanOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    target: ScanTarget
+    result: ScanResult | None = None
+    error: AutomationError | None = None
+
+
+ClientFactory = Callable[[str, ScanOptions], RegistryClient]
+
+
+async def scan_many(
+    targets: Iterable[ScanTarget],
+    *,
+    client_factory: ClientFactory = RegistryClient,
+    now: Now = utc_now,
+) -> list[ScanOutcome]:
+    """Scan concurrently, one client per (registry, options), outcomes in target order.
+
+    Each client first probes its registry once (credentials, scheme, auth challenge), so
+    every repository then fetches its own bearer token once before listing. At most
+    `options.concurrency` scans per client run at a time, and each scan's timeout starts
+    when it gets its turn, not while it waits in line.
+    """
+    targets = list(targets)
+    clients: dict[tuple[str, ScanOptions], tuple[RegistryClient, asyncio.Semaphore]] = {}
+    for target in targets:
+        key = (target.image.registry_host, target.options)
+        if key not in clients:
+            client = client_factory(target.image.registry_host, target.options)
+            clients[key] = (client, asyncio.Semaphore(target.options.concurrency))
+
+    async def one(target: ScanTarget) -> ScanOutcome:
+        client, turn = clients[(target.image.registry_host, target.options)]
+        async with turn:
+            try:
+                result = await scan_repository(client, target.image, target.exclusion_list, now=now)
+            except AutomationError as err:
+                return ScanOutcome(target=target, error=err)
+        return ScanOutcome(target=target, result=result)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(target)) for target in targets]
+    finally:
+        for client, _ in clients.values():
+            await client.aclose()
+    return [task.result() for task in tasks]

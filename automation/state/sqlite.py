@@ -1,0 +1,319 @@
+"""SQLite implementation of `StateStore`: one file, schema versioned by `PRAGMA user_version`.
+
+Every write is one transaction, so a crash mid-scan leaves the previous scan intact. Tag lists
+are stored zlib-compressed, newline-joined (100k tags of ~20 bytes -> well under 1 MB).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from automation.errors import StateError
+from automation.reference import LatestRef
+from automation.state.records import AutomationRecord, HistoryEntry, PolicyRecord, ScanRecord
+
+# Index i holds the script that upgrades a database from version i to i + 1.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE scans (
+        key TEXT PRIMARY KEY, canonical_name TEXT NOT NULL DEFAULT '',
+        tag_count INTEGER NOT NULL DEFAULT 0, scan_time TEXT, revision TEXT NOT NULL DEFAULT '',
+        latest_tags TEXT NOT NULL DEFAULT '[]', spec_hash TEXT NOT NULL DEFAULT '',
+        last_error TEXT NOT NULL DEFAULT '', error_time TEXT, tags BLOB
+    );
+    CREATE TABLE policies (
+        key TEXT PRIMARY KEY, latest_ref TEXT, observed_previous_ref TEXT, evaluated_time TEXT,
+        spec_hash TEXT NOT NULL DEFAULT '', repository_revision TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',
+        generation INTEGER NOT NULL DEFAULT 0, pinned_generation INTEGER
+    );
+    CREATE TABLE policy_history (
+        key TEXT NOT NULL, generation INTEGER NOT NULL, time TEXT NOT NULL,
+        ref TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (key, generation)
+    );
+    CREATE TABLE automations (
+        key TEXT PRIMARY KEY, last_run_time TEXT, last_push_commit TEXT NOT NULL DEFAULT '',
+        last_push_time TEXT, observed_policies TEXT NOT NULL DEFAULT '{}',
+        observed_source_revision TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _ref(value: LatestRef | None) -> str | None:
+    return json.dumps(value.to_dict(), sort_keys=True) if value is not None else None
+
+
+def _parse_ref(value: str | None) -> LatestRef | None:
+    if not value:
+        return None
+    data = json.loads(value)
+    return LatestRef(data["name"], data["tag"], data.get("digest", ""))
+
+
+class SQLiteStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=30
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.Error as err:
+            raise StateError(f"cannot open state store {path}: {err}") from err
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StateError(
+                    f"state store {self.path} has schema {version}, newer than this program "
+                    f"({SCHEMA_VERSION}); upgrade image-automation"
+                )
+            for target in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {target + 1}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _one(self, sql: str, *args: Any) -> Any:
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _all(self, sql: str, *args: Any) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # scans -----------------------------------------------------------------------------
+    def put_scan(self, record: ScanRecord, tags: Sequence[str]) -> None:
+        blob = zlib.compress("\n".join(tags).encode(), 6)
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO scans VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    record.key,
+                    record.canonical_name,
+                    record.tag_count,
+                    _time(record.scan_time),
+                    record.revision,
+                    json.dumps(record.latest_tags),
+                    record.spec_hash,
+                    record.last_error,
+                    _time(record.error_time),
+                    blob,
+                ),
+            )
+
+    def record_scan_error(self, key: str, error: str, now: datetime) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO scans (key) VALUES (?)", (key,))
+            db.execute(
+                "UPDATE scans SET last_error = ?, error_time = ? WHERE key = ?",
+                (error, _time(now), key),
+            )
+
+    _SCAN_COLUMNS = (
+        "key, canonical_name, tag_count, scan_time, revision, latest_tags, spec_hash, "
+        "last_error, error_time"
+    )
+
+    @staticmethod
+    def _scan(row: Any) -> ScanRecord:
+        return ScanRecord(
+            key=row[0],
+            canonical_name=row[1],
+            tag_count=row[2],
+            scan_time=_parse_time(row[3]),
+            revision=row[4],
+            latest_tags=tuple(json.loads(row[5])),
+            spec_hash=row[6],
+            last_error=row[7],
+            error_time=_parse_time(row[8]),
+        )
+
+    def get_scan(self, key: str) -> ScanRecord | None:
+        row = self._one(f"SELECT {self._SCAN_COLUMNS} FROM scans WHERE key = ?", key)
+        return self._scan(row) if row else None
+
+    def get_tags(self, key: str) -> list[str] | None:
+        row = self._one("SELECT tags FROM scans WHERE key = ?", key)
+        if not row or row[0] is None:
+            return None
+        text = zlib.decompress(row[0]).decode()
+        return text.split("\n") if text else []
+
+    def list_scans(self) -> list[ScanRecord]:
+        rows = self._all(f"SELECT {self._SCAN_COLUMNS} FROM scans ORDER BY key")
+        return [self._scan(r) for r in rows]
+
+    # policies --------------------------------------------------------------------------
+    _POLICY_COLUMNS = (
+        "key, latest_ref, observed_previous_ref, evaluated_time, spec_hash, "
+        "repository_revision, message, last_error, generation, pinned_generation"
+    )
+
+    @staticmethod
+    def _policy(row: Any) -> PolicyRecord:
+        return PolicyRecord(
+            key=row[0],
+            latest_ref=_parse_ref(row[1]),
+            observed_previous_ref=_parse_ref(row[2]),
+            evaluated_time=_parse_time(row[3]),
+            spec_hash=row[4],
+            repository_revision=row[5],
+            message=row[6],
+            last_error=row[7],
+            generation=row[8],
+            pinned_generation=row[9],
+        )
+
+    def get_policy(self, key: str) -> PolicyRecord | None:
+        row = self._one(f"SELECT {self._POLICY_COLUMNS} FROM policies WHERE key = ?", key)
+        return self._policy(row) if row else None
+
+    def list_policies(self) -> list[PolicyRecord]:
+        rows = self._all(f"SELECT {self._POLICY_COLUMNS} FROM policies ORDER BY key")
+        return [self._policy(r) for r in rows]
+
+    def record_policy(self, record: PolicyRecord, *, reason: str, now: datetime) -> PolicyRecord:
+        """Store a policy's status; a changed latestRef becomes a new history generation."""
+        with self._tx() as db:
+            row = db.execute(
+                f"SELECT {self._POLICY_COLUMNS} FROM policies WHERE key = ?", (record.key,)
+            ).fetchone()
+            old = self._policy(row) if row else PolicyRecord(key=record.key)
+            generation = old.generation
+            if record.latest_ref is not None and record.latest_ref != old.latest_ref:
+                generation += 1
+                db.execute(
+                    "INSERT INTO policy_history VALUES (?,?,?,?,?)",
+                    (record.key, generation, _time(now), _ref(record.latest_ref), reason),
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO policies VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    record.key,
+                    _ref(record.latest_ref),
+                    _ref(record.observed_previous_ref),
+                    _time(record.evaluated_time or now),
+                    record.spec_hash,
+                    record.repository_revision,
+                    record.message,
+                    record.last_error,
+                    generation,
+                    old.pinned_generation,
+                ),
+            )
+        stored = self.get_policy(record.key)
+        assert stored is not None
+        return stored
+
+    def record_policy_error(self, key: str, error: str, now: datetime) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO policies (key) VALUES (?)", (key,))
+            db.execute(
+                "UPDATE policies SET last_error = ?, evaluated_time = ? WHERE key = ?",
+                (error, _time(now), key),
+            )
+
+    def history(self, key: str) -> list[HistoryEntry]:
+        rows = self._all(
+            "SELECT generation, time, ref, reason FROM policy_history WHERE key = ? "
+            "ORDER BY generation",
+            key,
+        )
+        out = []
+        for generation, time, ref, reason in rows:
+            parsed_time, parsed_ref = _parse_time(time), _parse_ref(ref)
+            assert parsed_time is not None and parsed_ref is not None
+            out.append(HistoryEntry(generation, parsed_time, parsed_ref, reason))
+        return out
+
+    def set_pin(self, key: str, generation: int | None) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO policies (key) VALUES (?)", (key,))
+            db.execute("UPDATE policies SET pinned_generation = ? WHERE key = ?", (generation, key))
+
+    # automations -----------------------------------------------------------------------
+    def get_automation(self, key: str) -> AutomationRecord | None:
+        row = self._one("SELECT * FROM automations WHERE key = ?", key)
+        return self._automation(row) if row else None
+
+    def list_automations(self) -> list[AutomationRecord]:
+        return [self._automation(r) for r in self._all("SELECT * FROM automations ORDER BY key")]
+
+    @staticmethod
+    def _automation(row: Any) -> AutomationRecord:
+        observed = {k: LatestRef(**v) for k, v in json.loads(row[4]).items()}
+        return AutomationRecord(
+            key=row[0],
+            last_run_time=_parse_time(row[1]),
+            last_push_commit=row[2],
+            last_push_time=_parse_time(row[3]),
+            observed_policies=observed,
+            observed_source_revision=row[5],
+            last_error=row[6],
+            failures=row[7],
+        )
+
+    def put_automation(self, record: AutomationRecord) -> None:
+        observed = json.dumps({k: v.to_dict() for k, v in sorted(record.observed_policies.items())})
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO automations VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    record.key,
+                    _time(record.last_run_time),
+                    record.last_push_commit,
+                    _time(record.last_push_time),
+                    observed,
+                    record.observed_source_revision,
+                    record.last_error,
+                    record.failures,
+                ),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def snapshot(self, path: Path) -> SQLiteStore:
+        """A copy of this store at `path` (for dry runs that must not change real state)."""
+        with self._lock:
+            target = sqlite3.connect(str(path))
+            self._db.backup(target)
+            target.close()
+        return SQLiteStore(path)

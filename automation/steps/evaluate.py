@@ -1,0 +1,171 @@
+"""Evaluate ImagePolicies: stored tags -> selected tag -> digest per reflection policy -> state.
+
+In: config, state (tags from the last scan, the stored refs), a digest resolver (registry HEAD),
+`now`. Out: one `PolicyOutcome` per policy; refs and history written to the state store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from automation.config import Config, ImagePolicy, ImageRepository
+from automation.errors import AutomationError, NoMatchingTagError
+from automation.policy import (
+    DigestAction,
+    decide_digest,
+    next_previous,
+    ready_message,
+    select_latest,
+)
+from automation.policy.semver import is_downgrade
+from automation.reference import LatestRef
+from automation.state import PolicyRecord, StateStore
+from automation.steps.due import interval_elapsed, spec_hash
+
+log = logging.getLogger(__name__)
+
+DigestResolver = Callable[[ImageRepository, str], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class PolicyOutcome:
+    key: str
+    latest: LatestRef | None = None
+    previous: LatestRef | None = None
+    changed: bool = False
+    reason: str = ""
+    error: str = ""
+    skipped: str = ""  # why nothing was evaluated (suspended, not due, no scan yet)
+
+
+def policy_hash(policy: ImagePolicy, repo: ImageRepository) -> str:
+    return spec_hash(policy.spec, repo.spec.image)
+
+
+def is_due(
+    policy: ImagePolicy,
+    repo_revision: str,
+    record: PolicyRecord | None,
+    current_hash: str,
+    now: datetime,
+    force: bool,
+) -> bool:
+    """Re-evaluate when forced, never evaluated, tags or spec changed, or Always is due."""
+    if force or record is None or record.latest_ref is None or record.last_error:
+        return True
+    if record.repository_revision != repo_revision or record.spec_hash != current_hash:
+        return True
+    interval = policy.spec.interval
+    if policy.spec.digest_reflection_policy == "Always" and interval is not None:
+        return interval_elapsed(now, record.evaluated_time, interval)
+    return False
+
+
+def change_reason(old: PolicyRecord | None, new: LatestRef, new_hash: str) -> str:
+    """Why latestRef changed, for the history: first, policy change, new tag, moved digest."""
+    if old is None or old.latest_ref is None:
+        return "first selection"
+    if old.spec_hash and old.spec_hash != new_hash:
+        return "policy change"
+    if (old.latest_ref.name, old.latest_ref.tag) != (new.name, new.tag):
+        return "new tag"
+    return "moved digest" if new.digest else "digest cleared"
+
+
+async def evaluate_policy(
+    policy: ImagePolicy,
+    repo: ImageRepository,
+    tags: list[str],
+    revision: str,
+    record: PolicyRecord | None,
+    resolve: DigestResolver,
+    now: datetime,
+) -> tuple[PolicyRecord, str]:
+    """Select, reflect the digest, and build the record to store (with the history reason)."""
+    selection = select_latest(policy.spec, tags)
+    tag = selection.tag
+    stored = record.latest_ref if record else None
+    if policy.spec.forbid_downgrade and stored is not None and is_downgrade(stored.tag, tag):
+        log.warning("%s: refusing downgrade from %s to %s", policy.key, stored.tag, tag)
+        tag = stored.tag
+    name = repo.spec.image
+    decision = decide_digest(policy.spec.digest_reflection_policy, stored, name, tag)
+    if decision.action is DigestAction.RESOLVE:
+        digest = await resolve(repo, tag)
+    else:
+        digest = decision.digest
+    latest = LatestRef(name, tag, digest)
+    previous = next_previous(stored, record.observed_previous_ref if record else None, latest)
+    current_hash = policy_hash(policy, repo)
+    new = PolicyRecord(
+        key=str(policy.key),
+        latest_ref=latest,
+        observed_previous_ref=previous,
+        evaluated_time=now,
+        spec_hash=current_hash,
+        repository_revision=revision,
+        message=ready_message(latest, previous),
+    )
+    return new, change_reason(record, latest, current_hash)
+
+
+async def _one(
+    config: Config,
+    store: StateStore,
+    policy: ImagePolicy,
+    resolve: DigestResolver,
+    now: datetime,
+    force: bool,
+) -> PolicyOutcome:
+    key = str(policy.key)
+    if policy.spec.suspend:
+        return PolicyOutcome(key, skipped="suspended")
+    try:
+        repo = config.repository_for(policy)
+    except AutomationError as err:
+        store.record_policy_error(key, str(err), now)
+        return PolicyOutcome(key, error=str(err))
+    scan = store.get_scan(str(repo.key))
+    tags = store.get_tags(str(repo.key))
+    if scan is None or tags is None or scan.scan_time is None:
+        return PolicyOutcome(key, skipped=f"ImageRepository {repo.key} not scanned yet")
+    record = store.get_policy(key)
+    if not is_due(policy, scan.revision, record, policy_hash(policy, repo), now, force):
+        return PolicyOutcome(key, latest=record.latest_ref if record else None, skipped="not due")
+    try:
+        new, reason = await evaluate_policy(policy, repo, tags, scan.revision, record, resolve, now)
+    except AutomationError as err:
+        level = logging.INFO if isinstance(err, NoMatchingTagError) else logging.WARNING
+        log.log(level, "%s: %s", key, err)
+        store.record_policy_error(key, str(err), now)
+        return PolicyOutcome(key, error=str(err))
+    old = record.latest_ref if record else None
+    store.record_policy(new, reason=reason, now=now)
+    changed = new.latest_ref != old
+    if changed:
+        log.info("%s: %s (%s)", key, new.message, reason)
+    return PolicyOutcome(
+        key, new.latest_ref, new.observed_previous_ref, changed, reason if changed else ""
+    )
+
+
+async def evaluate_policies(
+    config: Config,
+    store: StateStore,
+    resolve: DigestResolver,
+    now: datetime,
+    *,
+    force: bool = False,
+    only: set[str] | None = None,
+) -> list[PolicyOutcome]:
+    """Evaluate every (or every named) policy; digests are resolved concurrently."""
+    policies = [
+        p for k, p in sorted(config.image_policies.items()) if only is None or str(k) in only
+    ]
+    return list(
+        await asyncio.gather(*(_one(config, store, p, resolve, now, force) for p in policies))
+    )

@@ -1,0 +1,176 @@
+"""Scan ImageRepositories that are due and store the results; resolve digests for policies.
+
+In: config (with secrets), state, `now`. Out: one `RepositoryOutcome` per repository, results
+and errors written to the state store (a failed scan keeps the last good tag list).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from automation.config import Config, ImageRepository
+from automation.errors import AutomationError
+from automation.reference import parse_repository
+from automation.registry import (
+    CredentialSources,
+    ProxyConfig,
+    RegistryClient,
+    ScanOptions,
+    ScanTarget,
+    is_scan_due,
+    scan_many,
+)
+from automation.registry.credentials import docker_config_path
+from automation.state import ScanRecord, StateStore
+from automation.steps.due import spec_hash
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RepositoryOutcome:
+    key: str
+    revision: str = ""
+    tag_count: int = 0
+    changed: bool = False  # the tag set differs from the previous scan
+    error: str = ""
+    skipped: str = ""
+
+
+def repository_hash(repo: ImageRepository) -> str:
+    """What makes a rescan due when it changes: the image and the exclusion list."""
+    return spec_hash(repo.spec.image, "\n".join(repo.spec.effective_exclusion_list))
+
+
+def _secret_values(config: Config, repo: ImageRepository, name: str | None) -> dict[str, bytes]:
+    if name is None:
+        return {}
+    return config.secret(repo.metadata.namespace, name, needed_by=repo).values
+
+
+def scan_options(config: Config, repo: ImageRepository) -> ScanOptions:
+    """Transport, TLS, proxy and credentials of one ImageRepository, from its secrets."""
+    spec = repo.spec
+    certs = _secret_values(
+        config, repo, spec.cert_secret_ref.name if spec.cert_secret_ref else None
+    )
+    proxy_values = _secret_values(
+        config, repo, spec.proxy_secret_ref.name if spec.proxy_secret_ref else None
+    )
+    pull = _secret_values(config, repo, spec.secret_ref.name if spec.secret_ref else None)
+    proxy = None
+    if proxy_values:
+        if not proxy_values.get("address"):
+            raise AutomationError(f"ImageRepository {repo.key}: proxy secret has no 'address'")
+        proxy = ProxyConfig(
+            proxy_values["address"].decode(),
+            proxy_values.get("username", b"").decode(),
+            proxy_values.get("password", b"").decode(),
+        )
+    return ScanOptions(
+        insecure=spec.insecure,
+        ca_pem=certs.get("ca.crt") or certs.get("caFile"),
+        client_cert_pem=certs.get("tls.crt") or certs.get("certFile"),
+        client_key_pem=certs.get("tls.key") or certs.get("keyFile"),
+        proxy=proxy,
+        timeout=spec.effective_timeout.total_seconds(),
+        credentials=CredentialSources(
+            pull_secret=pull.get(".dockerconfigjson"), docker_config=docker_config_path()
+        ),
+    )
+
+
+def _due(store: StateStore, repo: ImageRepository, now: datetime, force: bool) -> bool:
+    scan = store.get_scan(str(repo.key))
+    if scan is None or scan.scan_time is None or store.get_tags(str(repo.key)) is None:
+        return True
+    changed = scan.spec_hash != repository_hash(repo)
+    return is_scan_due(
+        now, scan.scan_time, repo.spec.interval, changed, force or bool(scan.last_error)
+    )
+
+
+async def scan_repositories(
+    config: Config,
+    store: StateStore,
+    now: datetime,
+    *,
+    force: bool = False,
+    only: set[str] | None = None,
+) -> list[RepositoryOutcome]:
+    """Scan every due (or named, or all with `force`) repository concurrently."""
+    outcomes: dict[str, RepositoryOutcome] = {}
+    targets: list[ScanTarget] = []
+    for key, repo in sorted(config.image_repositories.items()):
+        if only is not None and str(key) not in only:
+            continue
+        if repo.spec.suspend:
+            outcomes[str(key)] = RepositoryOutcome(str(key), skipped="suspended")
+        elif not _due(store, repo, now, force or only is not None):
+            scan = store.get_scan(str(key))
+            outcomes[str(key)] = RepositoryOutcome(
+                str(key),
+                scan.revision if scan else "",
+                scan.tag_count if scan else 0,
+                skipped="not due",
+            )
+        else:
+            try:
+                image = parse_repository(repo.spec.image)
+                options = scan_options(config, repo)
+            except AutomationError as err:
+                store.record_scan_error(str(key), str(err), now)
+                outcomes[str(key)] = RepositoryOutcome(str(key), error=str(err))
+                continue
+            exclusions = tuple(repo.spec.effective_exclusion_list)
+            targets.append(ScanTarget(str(key), image, exclusions, options))
+    repos = {str(k): r for k, r in config.image_repositories.items()}
+    for outcome in await scan_many(targets, now=lambda: now):
+        name = outcome.target.key
+        if outcome.error is not None or outcome.result is None:
+            log.warning("scan %s: %s", name, outcome.error)
+            store.record_scan_error(name, str(outcome.error), now)
+            outcomes[name] = RepositoryOutcome(name, error=str(outcome.error))
+            continue
+        result = outcome.result
+        previous = store.get_scan(name)
+        store.put_scan(
+            ScanRecord(
+                key=name,
+                canonical_name=result.canonical_name,
+                tag_count=result.tag_count,
+                scan_time=result.scan_time,
+                revision=result.revision,
+                latest_tags=result.latest_tags,
+                spec_hash=repository_hash(repos[name]),
+            ),
+            result.tags,
+        )
+        changed = previous is None or previous.revision != result.revision
+        log.info("scan %s: %d tags, revision %s", name, result.tag_count, result.revision[:19])
+        outcomes[name] = RepositoryOutcome(name, result.revision, result.tag_count, changed)
+    return [outcomes[k] for k in sorted(outcomes)]
+
+
+class DigestResolver:
+    """Resolves `<spec.image>:<tag>` to the digest a pull would get, one client per registry."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._clients: dict[tuple[str, ScanOptions], RegistryClient] = {}
+
+    async def __call__(self, repo: ImageRepository, tag: str) -> str:
+        image = parse_repository(repo.spec.image)
+        options = scan_options(self.config, repo)
+        client = self._clients.get((image.registry_host, options))
+        if client is None:
+            client = RegistryClient(image.registry_host, options)
+            self._clients[(image.registry_host, options)] = client
+        return await client.resolve_digest(image, tag)
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()

@@ -1,0 +1,166 @@
+"""Cold scan of many repositories: image-automation's `scan_many` against the bare minimum.
+
+Starts a real registry (Debian's docker-registry, via the test rig), seeds REPOS x TAGS tags
+over the HTTP API, then times, in the same run:
+  floor: the same `GET /v2/<name>/tags/list` requests from a plain concurrent httpx loop;
+  scan:  `scan_many` with default ScanOptions (plus insecure, the registry is plain HTTP),
+         i.e. probe, retries, rate limit, tag grammar checks, exclusion, sort, revision.
+Also `scan_many` with the rate cap off, to show what the default cap (200 requests/s per
+registry) costs. Seeding runs in a child process, so the peak RSS printed (target < 200 MB)
+is the scanning process's own. Best of `--rounds` alternating runs; ratio target <= 1.5.
+
+    python benchmarks/scan.py [--repos 500] [--tags 100] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from automation.reference import parse_repository
+from automation.registry import ScanOptions, ScanTarget, scan_many
+from automation.registry.options import DEFAULT_RATE
+from tests.rig import images
+from tests.rig.registry import RegistryServer, running_registry
+
+SEED_CONCURRENCY = 32
+
+
+async def seed(server: RegistryServer, repos: list[str], tags: int) -> None:
+    """Each repository gets `tags` tags on one small manifest (blobs mounted, not re-sent)."""
+    layer = images.make_layer(b"benchmark layer\n")
+    config = images.make_config(layer, ("linux", "amd64"))
+    manifest = images.make_manifest(config, layer, images.OCI_MANIFEST)
+    headers = {"Content-Type": images.OCI_MANIFEST}
+    limits = httpx.Limits(max_connections=SEED_CONCURRENCY)
+    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as http:
+        with server.client() as sync_http:  # the first repository gets the real blobs
+            images.upload_blob(sync_http, repos[0], config)
+            images.upload_blob(sync_http, repos[0], layer)
+        gate = asyncio.Semaphore(SEED_CONCURRENCY)
+
+        async def call(method: str, url: str, **kwargs: object) -> None:
+            async with gate:
+                response = await http.request(method, url, **kwargs)  # type: ignore[arg-type]
+            if response.status_code >= 300:
+                raise RuntimeError(f"{method} {url}: HTTP {response.status_code}")
+
+        async def one(repo: str) -> None:
+            for blob in (config, layer):
+                digest = images.sha256_digest(blob)
+                await call("POST", f"/v2/{repo}/blobs/uploads/?mount={digest}&from={repos[0]}")
+            await asyncio.gather(
+                *(
+                    call(
+                        "PUT",
+                        f"/v2/{repo}/manifests/{i}.0.{i % 7}",
+                        content=manifest,
+                        headers=headers,
+                    )
+                    for i in range(tags)
+                )
+            )
+
+        await asyncio.gather(*(one(repo) for repo in repos))
+
+
+async def floor(server: RegistryServer, repos: list[str], concurrency: int) -> tuple[float, int]:
+    """The bare minimum: one client, a semaphore, GET + json.loads per repository."""
+    started = time.perf_counter()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    total = 0
+    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as http:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(repo: str) -> int:
+            async with gate:
+                response = await http.get(f"/v2/{repo}/tags/list")
+            response.raise_for_status()
+            return len(json.loads(response.content)["tags"])
+
+        total = sum(await asyncio.gather(*(one(repo) for repo in repos)))
+    return time.perf_counter() - started, total
+
+
+async def scan(server: RegistryServer, repos: list[str], options: ScanOptions) -> tuple[float, int]:
+    targets = [
+        ScanTarget(repo, parse_repository(f"{server.host}/{repo}"), (), options) for repo in repos
+    ]
+    started = time.perf_counter()
+    outcomes = await scan_many(targets)
+    elapsed = time.perf_counter() - started
+    failed = [o for o in outcomes if o.error is not None]
+    if failed:
+        raise RuntimeError(f"{len(failed)} scans failed, e.g. {failed[0].error}")
+    return elapsed, sum(o.result.tag_count for o in outcomes if o.result is not None)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def seed_in_child(server: RegistryServer, repos: list[str], tags: int) -> None:
+    child = multiprocessing.get_context("fork").Process(
+        target=lambda: asyncio.run(seed(server, repos, tags))
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise SystemExit(f"seeding failed (exit {child.exitcode})")
+
+
+def line(label: str, times: list[float]) -> str:
+    runs = ", ".join(f"{t:.3f}" for t in times)
+    return f"{label:<44} {min(times):.3f}s  (runs: {runs})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repos", type=int, default=500)
+    parser.add_argument("--tags", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs; best of each")
+    args = parser.parse_args()
+    default = ScanOptions(insecure=True)
+    uncapped = ScanOptions(insecure=True, rate=None)
+    repos = [f"bench/app-{i:04d}" for i in range(args.repos)]
+    expected = args.repos * args.tags
+    with tempfile.TemporaryDirectory() as tmp, running_registry(Path(tmp)) as server:
+        started = time.perf_counter()
+        seed_in_child(server, repos, args.tags)
+        print(
+            f"seeded {args.repos} repos x {args.tags} tags in {time.perf_counter() - started:.1f}s"
+        )
+        times: dict[str, list[float]] = {"floor": [], "default": [], "uncapped": []}
+        for _ in range(args.rounds):
+            for label, run in (
+                ("floor", lambda: floor(server, repos, default.concurrency)),
+                ("default", lambda: scan(server, repos, default)),
+                ("uncapped", lambda: scan(server, repos, uncapped)),
+            ):
+                elapsed, found = asyncio.run(run())
+                assert found == expected, (label, found)
+                times[label].append(elapsed)
+    best = {label: min(values) for label, values in times.items()}
+    print(line(f"floor: plain httpx loop, concurrency {default.concurrency}", times["floor"]))
+    print(line(f"scan_many, default options (rate {DEFAULT_RATE:g}/s)", times["default"]))
+    print(line("scan_many, rate cap off", times["uncapped"]))
+    print(
+        f"ratio default/floor: {best['default'] / best['floor']:.2f}   "
+        f"uncapped/floor: {best['uncapped'] / best['floor']:.2f}   (target <= 1.5)"
+    )
+    print(f"peak RSS of the scanning process: {peak_rss_mb():.1f} MB (target < 200)")
+
+
+if __name__ == "__main__":
+    main()

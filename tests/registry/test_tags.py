@@ -1,0 +1,87 @@
+"""OCI tag and digest grammar, and the exclusionList filter."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from automation.registry.tags import (
+    ExclusionList,
+    InvalidExclusionError,
+    check_tags,
+    is_valid_digest,
+    is_valid_tag,
+    sha256_digest,
+)
+
+
+@pytest.mark.parametrize(
+    ("tag", "valid"),
+    [
+        ("latest", True),
+        ("1.0.0", True),
+        ("_x", True),
+        ("v1.2.3-rc.1_build", True),
+        ("A" * 128, True),
+        ("A" * 129, False),
+        (".hidden", False),
+        ("-dash", False),
+        ("a/b", False),
+        ("a:b", False),
+        ("tag\n", False),
+        ("ü", False),
+        ("", False),
+        ("${IMAGE}", False),
+    ],
+)
+def test_tag_grammar(tag: str, valid: bool) -> None:
+    assert is_valid_tag(tag) is valid
+
+
+@pytest.mark.parametrize(
+    ("digest", "valid"),
+    [
+        ("sha256:" + "a" * 64, True),
+        ("sha512:" + "0" * 128, True),
+        ("sha256:" + "A" * 64, False),
+        ("sha256:" + "a" * 63, False),
+        ("sha256:" + "a" * 64 + "\n", False),
+        ("md5:" + "a" * 32, False),
+        ("sha256" + "a" * 64, False),
+        ("", False),
+    ],
+)
+def test_digest_grammar(digest: str, valid: bool) -> None:
+    assert is_valid_digest(digest) is valid
+
+
+def test_sha256_digest() -> None:
+    assert sha256_digest(b"x") == "sha256:" + hashlib.sha256(b"x").hexdigest()
+
+
+@given(st.lists(st.one_of(st.text(max_size=140), st.integers(), st.none())))
+def test_check_tags_keeps_exactly_the_grammatical_strings(raw: list[object]) -> None:
+    checked = check_tags(raw)
+    assert checked.valid == [t for t in raw if is_valid_tag(t)]
+    assert checked.dropped == len(raw) - len(checked.valid)
+    assert len(checked.dropped_samples) == min(5, checked.dropped)
+
+
+def test_empty_exclusion_list_means_the_default_sig_filter() -> None:
+    assert ExclusionList().apply(["1.0", "sha256-abc.sig", "sig"]) == ["1.0", "sig"]
+
+
+def test_user_exclusion_list_replaces_the_default_and_searches_unanchored() -> None:
+    exclusions = ExclusionList(["alpha", "^rc"])
+    assert exclusions.apply(["1.0-alpha.1", "rc1", "1.0-rc1", "0.1.1.sig"]) == [
+        "1.0-rc1",
+        "0.1.1.sig",
+    ]
+
+
+def test_invalid_exclusion_regex_is_stalled_and_names_the_pattern() -> None:
+    with pytest.raises(InvalidExclusionError, match=r"invalid regular expression '\(\?=x\)'"):
+        ExclusionList(["(?=x)"])  # lookahead: not RE2
