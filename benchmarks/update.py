@@ -107,6 +107,7 @@ def marker(policy: str, suffix: str = "") -> str:
 
 
 def generate(root: Path, files: int, marked: int) -> None:
+    (root / ".sourceignore").write_text("# not deployed\n/drafts/\n*.tmpl.yaml\n")
     per_dir = 100
     every = max(files // marked, 1)
     for i in range(files):

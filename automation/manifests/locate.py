@@ -137,7 +137,7 @@ def _compose_all(source: str, pure: bool) -> Iterator[Node | None]:
     """Document roots. The C loader is driven directly: `YAML().compose_all` adds ~3x overhead
     (plug-in discovery, versioned tag resolution) on small files; the base resolver suffices
     because only spans, styles and values are read."""
-    if not pure:
+    if not pure and HAVE_C_COMPOSER:
         loader = CBaseLoader(source)
         try:
             while loader.check_node():
@@ -231,7 +231,7 @@ class _Finder:
         start = node.start_mark.index + self.offset
         end = node.end_mark.index + self.offset
         if node.start_mark.line != node.end_mark.line:
-            self.multiline.append((start, end))  # its lines can hold no marker
+            self.multiline.append((start, end))  # a "line above" inside it is no comment
         if self.lines is not None and not (
             node.end_mark.line in self.line_set
             or (in_block_seq and node.start_mark.line - 1 in self.line_set)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -210,7 +211,7 @@ class RegistryClient:
                     body = await read_capped(response, limit, what, **names)
                 finally:
                     await response.aclose()
-            except httpx.HTTPError as err:
+            except (httpx.HTTPError, ssl.SSLError) as err:
                 raise error_for_exception(err, what=what, **names) from err
         return Reply(response.status_code, response.headers, body, response.url)
 

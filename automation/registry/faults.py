@@ -9,6 +9,7 @@ repository and status; never a header value, so never a credential.
 from __future__ import annotations
 
 import json
+import ssl
 
 import httpx
 
@@ -61,11 +62,15 @@ def error_for_status(
 
 
 def error_for_exception(
-    err: httpx.HTTPError, *, registry: str, repository: str, what: str
+    err: httpx.HTTPError | ssl.SSLError, *, registry: str, repository: str, what: str
 ) -> RegistryError:
     def make(cls: type[RegistryError], message: str) -> RegistryError:
         return cls(message, registry=registry, repository=repository)
 
+    if isinstance(err, ssl.SSLError):  # an alert after the handshake escapes httpcore
+        reason = f"TLS refused by the registry ({err.reason or 'SSL error'}); a client "
+        reason += "certificate may be required (certSecretRef tls.crt/tls.key)"
+        return make(RegistryPermanentError, f"{what}: {reason}")
     if isinstance(err, httpx.PoolTimeout):
         return make(RegistryTransientError, f"{what}: no free connection in time")
     if isinstance(err, httpx.TimeoutException):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import logging
+import tracemalloc
 
 import httpx
 import pytest
@@ -14,10 +16,13 @@ from automation.errors import RegistryPermanentError, RegistryTransientError
 from automation.registry import Credentials, CredentialSources, ScanOptions
 from automation.registry.auth import AuthFailedError
 from automation.registry.bodies import BodyTooLargeError
+from automation.registry.digests import InvalidReferenceError
 from automation.registry.faults import RegistryDataError, RepositoryNotFoundError
 from automation.registry.limits import RetryPolicy
 from tests.registry.mock_registry import HOST, Handler, image, mock_client, tags_body
 
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DIGEST_B = "sha256:" + "b" * 64
 BASIC = "Basic " + base64.b64encode(b"alice:s3cret").decode()
 
 
@@ -210,9 +215,15 @@ def test_100k_tags_across_pages() -> None:
         return httpx.Response(200, content=tags_body(chunk), headers=headers)
 
     client, recorder, _ = mock_client(handler)
-    result = asyncio.run(client.list_tags(image()))
-    assert len(result.tags) == 100_000
+    tracemalloc.start()
+    try:
+        result = asyncio.run(client.list_tags(image()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(result.tags) == 100_000 and result.tags[-1] == "1.99.999"
     assert len(recorder.api_requests()) == 10
+    assert peak < 24 << 20  # page bodies are dropped as we go (measured: about 9 MB)
 
 
 @pytest.mark.parametrize(
@@ -243,3 +254,64 @@ def test_401_with_wrong_credentials_is_permanent_and_never_shows_the_password() 
         asyncio.run(client.list_tags(image()))
     assert "s3cret" not in str(caught.value) and "alice" not in str(caught.value)
     assert recorder.api_auth() == [None, BASIC]  # anonymous first, credentials once
+
+
+MANIFEST = b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json"}'
+
+
+@pytest.mark.parametrize("header", [None, "sha256:NOT-HEX", "sha256:" + "A" * 64, "md5:abc"])
+def test_missing_or_malformed_digest_header_falls_back_to_get_and_hashes_the_body(
+    header: str | None,
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"Docker-Content-Digest": header} if header else {}
+        if request.method == "HEAD":
+            return httpx.Response(200, headers=headers)
+        return httpx.Response(200, content=MANIFEST, headers={"Content-Type": OCI_INDEX})
+
+    client, recorder, _ = mock_client(handler)
+    digest = asyncio.run(client.resolve_digest(image(), "v1"))
+    assert digest == "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
+    assert [r.method for r in recorder.api_requests()] == ["HEAD", "GET"]
+
+
+def test_manifest_body_contradicting_its_digest_header_is_rejected() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=MANIFEST, headers={"Docker-Content-Digest": DIGEST_B})
+
+    client, _, _ = mock_client(handler)
+    with pytest.raises(RegistryDataError, match="does not match its digest"):
+        asyncio.run(client.fetch_manifest(image(), "v1"))
+
+
+def test_head_not_allowed_falls_back_to_get() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "HEAD":
+            return httpx.Response(405)
+        return httpx.Response(200, content=MANIFEST)
+
+    client, _, _ = mock_client(handler)
+    expected = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
+    assert asyncio.run(client.resolve_digest(image(), "v1")) == expected
+
+
+@pytest.mark.parametrize("tag", ["-bad", "a/../../b", "x" * 200])
+def test_resolving_an_invalid_tag_sends_nothing(tag: str) -> None:
+    client, recorder, _ = mock_client(lambda r: httpx.Response(200))
+    with pytest.raises(InvalidReferenceError, match="neither a valid tag nor a digest"):
+        asyncio.run(client.resolve_digest(image(), tag))
+    assert recorder.api_requests() == []
+
+
+def test_redirect_to_another_host_goes_without_credentials() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "cdn.test":
+            return httpx.Response(200, content=tags_body(["v1"]))
+        if request.headers.get("Authorization") != BASIC:
+            return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
+        return httpx.Response(307, headers={"Location": "https://cdn.test/list"})
+
+    creds = CredentialSources(explicit=Credentials("alice", "s3cret"))
+    client, recorder, _ = mock_client(handler, ScanOptions(rate=None, credentials=creds))
+    assert asyncio.run(client.list_tags(image())).tags == ["v1"]
+    assert recorder.sent_auth[-2:] == [("/v2/team/app/tags/list", BASIC), ("/list", None)]

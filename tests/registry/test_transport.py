@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from automation.errors import RegistryError, StalledError
+from automation.errors import RegistryError, RegistryPermanentError, StalledError
 from automation.reference import parse_repository
 from automation.registry import ProxyConfig, RegistryClient, ScanOptions, TagList
 from automation.registry.limits import RetryPolicy
 from automation.registry.transport import TLSConfigError, build_ssl_context, proxy_arguments
 from tests.rig import certs
-from tests.rig.registry import RegistryFactory
+from tests.rig.ports import LOCALHOST, free_port, is_listening
+from tests.rig.procs import start_process
+from tests.rig.registry import REGISTRY_BINARY, base_config
 
 
 def test_context_trusts_system_cas_plus_the_extra_ca() -> None:
@@ -61,32 +65,58 @@ def test_invalid_proxy_address_never_echoes_its_password() -> None:
     assert "hunter2" not in str(caught.value)
 
 
-def test_client_certificate_against_a_registry_that_requires_one(
-    registry_factory: RegistryFactory, tmp_path: Path
-) -> None:
-    client_ca = certs.new_ca("client CA")
+@pytest.fixture
+def mtls_registry(tmp_path: Path) -> Iterator[tuple[str, certs.KeyPair, bytes]]:
+    """A real registry demanding client certificates: (host, client CA, server CA PEM).
+
+    Started here rather than via the rig's `registry_factory`, whose readiness probe has no
+    client certificate and so never sees such a registry come up.
+    """
+    server_ca, client_ca = certs.new_ca("server CA"), certs.new_ca("client CA")
     client_ca_file, _ = client_ca.write(tmp_path, "client-ca")
-    server = registry_factory(
-        tls=True, config={"http": {"tls": {"clientcas": [str(client_ca_file)]}}}
+    cert_file, key_file = certs.localhost_server_cert(server_ca).write(tmp_path, "server")
+    config = base_config(tmp_path / "storage")
+    port = free_port()
+    config["http"] |= {
+        "addr": f"{LOCALHOST}:{port}",
+        "tls": {
+            "certificate": str(cert_file),
+            "key": str(key_file),
+            "clientcas": [str(client_ca_file)],
+        },
+    }
+    (tmp_path / "config.yml").write_text(json.dumps(config))
+    proc = start_process(
+        "docker-registry (mTLS)",
+        [REGISTRY_BINARY, "serve", str(tmp_path / "config.yml")],
+        log_path=tmp_path / "registry.log",
+        ready=lambda: is_listening(port),
     )
-    assert server.ca_file is not None
+    try:
+        yield f"{LOCALHOST}:{port}", client_ca, server_ca.cert_pem
+    finally:
+        proc.stop()
+
+
+def test_client_certificate_against_a_registry_that_requires_one(
+    mtls_registry: tuple[str, certs.KeyPair, bytes],
+) -> None:
+    host, client_ca, server_ca_pem = mtls_registry
     leaf = certs.issue(client_ca, "scanner", server_auth=False)
-    name = parse_repository(f"{server.host}/mtls/app")
+    name = parse_repository(f"{host}/mtls/app")
+    once = RetryPolicy(attempts=1)
     with_cert = ScanOptions(
-        ca_pem=server.ca_file.read_bytes(),
-        client_cert_pem=leaf.cert_pem,
-        client_key_pem=leaf.key_pem,
-        retry=RetryPolicy(attempts=1),
+        ca_pem=server_ca_pem, client_cert_pem=leaf.cert_pem, client_key_pem=leaf.key_pem, retry=once
     )
-    without = ScanOptions(ca_pem=server.ca_file.read_bytes(), retry=RetryPolicy(attempts=1))
+    without = ScanOptions(ca_pem=server_ca_pem, retry=once)
 
     async def list_with(options: ScanOptions) -> TagList:
-        async with RegistryClient(server.host, options) as client:
+        async with RegistryClient(host, options) as client:
             return await client.list_tags(name)
 
-    # Nothing can be pushed without a client certificate, so the repository stays unknown:
-    # a 404 proves the handshake went through, a connection error that it did not.
-    with pytest.raises(RegistryError, match=r"connect: \w+"):
+    # Nothing was pushed, so the repository is unknown: a 404 proves the handshake went
+    # through; without the certificate the registry drops the connection instead.
+    with pytest.raises(RegistryPermanentError, match="client certificate may be required"):
         asyncio.run(list_with(without))
     with pytest.raises(RegistryError, match="repository not found"):
         asyncio.run(list_with(with_cert))

@@ -1,0 +1,63 @@
+"""notification.toolkit.fluxcd.io Receiver: an authenticated webhook that triggers image scans.
+
+The shape is Flux's (v1, v1beta2 accepted), restricted to what a registry webhook can mean
+here: `spec.type` names the sender, `spec.secretRef` the Secret whose `token` key is the
+shared secret, `spec.resources` optionally the ImageRepositories it may trigger. Without
+resources, a receiver triggers every ImageRepository whose image the payload names.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from automation.config.base import Duration, LocalRef, Model, Namespace, Object
+
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+ReceiverType = Literal["dockerhub", "quay", "harbor", "github", "generic", "generic-hmac"]
+TOKEN_KEY = "token"
+
+
+class ReceiverResource(Model):
+    """An ImageRepository the receiver may trigger; `name: "*"` means all in the namespace."""
+
+    api_version: Literal["image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2"] | None = (
+        None
+    )
+    kind: Literal["ImageRepository"]
+    name: str
+    namespace: Namespace | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if value != "*" and not _NAME.fullmatch(value):
+            raise ValueError(
+                f"invalid name {value!r}: an ImageRepository name (lowercase letters, digits, "
+                "'-' and '.') or '*' for all in the namespace"
+            )
+        return value
+
+
+class ReceiverSpec(Model):
+    type: ReceiverType
+    secret_ref: LocalRef
+    # Flux's filter on event types: GitHub's X-GitHub-Event or Harbor's `type`; empty = all.
+    events: list[str] = Field(default_factory=list)
+    resources: list[ReceiverResource] = Field(default_factory=list)
+    # Accepted for Flux compatibility; a webhook here acts at once, so it has no meaning.
+    interval: Duration | None = None
+    suspend: bool = False
+
+
+class Receiver(Object):
+    api_version: Literal[
+        "notification.toolkit.fluxcd.io/v1", "notification.toolkit.fluxcd.io/v1beta2"
+    ]
+    kind: Literal["Receiver"]
+    spec: ReceiverSpec
+
+    def resource_namespace(self, resource: ReceiverResource) -> str:
+        return resource.namespace or self.metadata.namespace

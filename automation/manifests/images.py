@@ -1,0 +1,266 @@
+"""Find container image references in YAML text, with the exact spans needed to pin them.
+
+In: the text of one YAML file (BOM and CRLF are fine). Out: `ImageSite`s in document order.
+Three shapes are recognised (nothing is re-serialised; only spans and values are read):
+
+- `image: repo:tag` anywhere (pod specs, CronJobs, Helm values): the scalar itself.
+- Helm split form `image: {registry?, repository, tag?, digest?}`: the reference is
+  `registry/repository:tag`; pinning writes the `digest` key when the mapping has one, else
+  the tag becomes `tag@sha256:...`.
+- kustomize `images:` entries (`name`, `newName?`, `newTag?`, `digest?`) at the root of a
+  `kind: Kustomization` document (kustomize's, or Flux's under `spec.images`): pinning writes
+  the `digest` key, inserting `digest: ...` as the entry's last key when it is absent.
+
+A site that cannot be pinned carries a `problem` (template syntax, empty value, block scalar).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from automation.manifests.locate import HAVE_C_COMPOSER, YamlSyntaxError, _compose_all
+from automation.manifests.setters import Style
+
+SiteKind = Literal["image", "helm", "kustomize"]
+_STYLES: dict[str | None, Style] = {None: "plain", "": "plain", "'": "single", '"': "double"}
+_PROPERTIES = re.compile(r"(?:[&!][^ \t\r\n]*[ \t]+)*")
+_COLON = re.compile(r"[ \t]*:")
+_NULLS = frozenset({"~", "null", "Null", "NULL"})
+_PURE_TABS = re.compile(r"\t(?=[ \t]*(?:#|\r|\n|$))|(?<=:)\t")
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """A scalar value's source span. For a null value (`key:`) start == end is the point
+    right after the colon, and new text needs a leading space (`null`)."""
+
+    start: int
+    end: int
+    value: str
+    style: Style
+    line: int
+    tagged: bool = False
+    flow: bool = False
+    null: bool = False
+    block: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Insertion:
+    """Where a new `key: value` pair goes: `prefix + "digest: " + value + suffix` at `point`."""
+
+    point: int
+    prefix: str
+    suffix: str
+    flow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSite:
+    """One image reference. `reference` is `name[:tag][@digest]` as the file spells it.
+
+    `target` is the scalar a pin rewrites; `digest_only` says it holds just the digest (else
+    the target's value gets `@digest` appended). `insertion` is set when a digest key must be
+    added instead. `pinned` is the digest already present, to be verified."""
+
+    kind: SiteKind
+    line: int
+    reference: str
+    target: Scalar | None = None
+    digest_only: bool = False
+    insertion: Insertion | None = None
+    pinned: str = ""
+    problem: str = ""
+
+
+def find_images(text: str) -> list[ImageSite]:
+    """Every image site of every document. Raises YamlSyntaxError."""
+    offset = 1 if text.startswith("\ufeff") else 0
+    try:
+        roots = _roots(text[offset:], pure=not HAVE_C_COMPOSER)
+    except MarkedYAMLError:
+        try:
+            roots = _roots(text[offset:], pure=True)
+        except MarkedYAMLError as err:
+            mark = err.problem_mark or err.context_mark
+            line = mark.line + 1 if mark is not None else None
+            raise YamlSyntaxError(line, str(err.problem or err.context or err)) from err
+    sites: list[ImageSite] = []
+    for root in roots:
+        sites.extend(_Finder(text, offset).document(root))
+    return sites
+
+
+def _roots(source: str, pure: bool) -> list[Node | None]:
+    if pure:
+        source = _PURE_TABS.sub(" ", source)
+    return list(_compose_all(source, pure))
+
+
+class _Finder:
+    def __init__(self, text: str, offset: int) -> None:
+        self.text = text
+        self.offset = offset
+        self.seen: set[int] = set()
+
+    def document(self, root: Node | None) -> Iterator[ImageSite]:
+        if isinstance(root, MappingNode) and _value_of(root, "kind") == "Kustomization":
+            images = _child(root, "images")
+            spec = _child(root, "spec")
+            if images is None and isinstance(spec, MappingNode):
+                images = _child(spec, "images")
+            if isinstance(images, SequenceNode):
+                for entry in images.value:
+                    if isinstance(entry, MappingNode):
+                        yield self._kustomize(entry)
+        yield from self._walk(root, False)
+
+    def _walk(self, node: Node | None, flow: bool) -> Iterator[ImageSite]:
+        if node is None or id(node) in self.seen:
+            return
+        self.seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            for item in node.value:
+                yield from self._walk(item, flow or bool(node.flow_style))
+        if not isinstance(node, MappingNode):
+            return
+        inner = flow or bool(node.flow_style)
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == "image":
+                site = self._image(key, value, inner)
+                if site is not None:
+                    yield site
+                    continue
+            yield from self._walk(value, inner)
+
+    def _image(self, key: ScalarNode, value: Node, flow: bool) -> ImageSite | None:
+        if isinstance(value, ScalarNode):
+            scalar = self._scalar(key, value, flow)
+            return _reference_site("image", scalar, scalar.value)
+        if isinstance(value, MappingNode) and _child(value, "repository") is not None:
+            return self._helm(value, flow or bool(value.flow_style))
+        return None
+
+    def _helm(self, node: MappingNode, flow: bool) -> ImageSite:
+        fields = self._fields(node, flow)
+        line = node.start_mark.line + 1
+        repository = fields["repository"]
+        parts = [fields["registry"].value] if "registry" in fields else []
+        name = "/".join([*[p for p in parts if p], repository.value])
+        tag = fields.get("tag")
+        digest = fields.get("digest")
+        if digest is not None and digest.value:
+            reference = f"{name}:{tag.value}" if tag is not None and tag.value else name
+            site = ImageSite("helm", digest.line, f"{reference}@{digest.value}", digest, True)
+            return _checked(site, digest.value)
+        if tag is None or not tag.value:
+            return ImageSite("helm", line, name, problem="no tag to resolve")
+        if digest is not None:
+            return _checked(ImageSite("helm", digest.line, f"{name}:{tag.value}", digest, True))
+        return _reference_site("helm", tag, f"{name}:{tag.value}")
+
+    def _kustomize(self, node: MappingNode) -> ImageSite:
+        flow = bool(node.flow_style)
+        self.seen.add(id(node))
+        fields = self._fields(node, flow)
+        line = node.start_mark.line + 1
+        named = fields.get("newName") or fields.get("name")
+        if named is None or not named.value:
+            return ImageSite("kustomize", line, "", problem="images entry has no name")
+        tag = fields.get("newTag")
+        digest = fields.get("digest")
+        if digest is not None and digest.value:
+            site = ImageSite("kustomize", line, f"{named.value}@{digest.value}", digest, True)
+            return _checked(site, digest.value)
+        if tag is None or not tag.value:
+            return ImageSite("kustomize", line, named.value, problem="no newTag to resolve")
+        reference = f"{named.value}:{tag.value}"
+        if "@" in tag.value:
+            return _reference_site("kustomize", tag, reference)
+        if digest is not None:
+            return _checked(ImageSite("kustomize", line, reference, digest, True))
+        insertion = self._insertion(node, flow)
+        return _checked(ImageSite("kustomize", line, reference, insertion=insertion))
+
+    def _fields(self, node: MappingNode, flow: bool) -> dict[str, Scalar]:
+        out: dict[str, Scalar] = {}
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and isinstance(value, ScalarNode):
+                out.setdefault(str(key.value), self._scalar(key, value, flow))
+        return out
+
+    def _scalar(self, key: ScalarNode, node: ScalarNode, flow: bool) -> Scalar:
+        start = node.start_mark.index + self.offset
+        end = node.end_mark.index + self.offset
+        line = node.start_mark.line + 1
+        style = _STYLES.get(node.style)
+        if style is None:  # block scalar: reported, never rewritten
+            return Scalar(start, end, str(node.value), "plain", line, flow=flow, block=True)
+        if start == end:
+            colon = _COLON.match(self.text, key.end_mark.index + self.offset)
+            point = colon.end() if colon else start
+            return Scalar(point, point, "", "plain", key.start_mark.line + 1, flow=flow, null=True)
+        props = _PROPERTIES.match(self.text, start)
+        body = props.end() if props else start
+        tagged = "!" in self.text[start:body]
+        value = str(node.value)
+        if style == "plain" and value in _NULLS:
+            value = ""
+        return Scalar(body, end, value, style, line, tagged, flow)
+
+    def _insertion(self, node: MappingNode, flow: bool) -> Insertion:
+        """After the entry's last value: `, digest: X` in flow style, else a new line with
+        the indentation of the entry's keys and the line ending of the line it follows."""
+        last_value = node.value[-1][1]
+        end = last_value.end_mark.index + self.offset
+        if flow:
+            return Insertion(end, ", ", "", True)
+        indent = " " * node.value[0][0].start_mark.column
+        # A block value ends at the start of the next line; a flow or quoted one on its own.
+        newline = end - 1 if self.text[end - 1 : end] == "\n" else self.text.find("\n", end)
+        if newline == -1:
+            eol = "\r\n" if "\r\n" in self.text else "\n"
+            return Insertion(len(self.text), eol + indent, "", False)
+        eol = "\r\n" if self.text[newline - 1 : newline] == "\r" else "\n"
+        return Insertion(newline + 1, indent, eol, False)
+
+
+def _reference_site(kind: SiteKind, scalar: Scalar, reference: str) -> ImageSite:
+    site = ImageSite(kind, scalar.line, reference, scalar)
+    return _checked(site, reference.partition("@")[2])
+
+
+def _checked(site: ImageSite, pinned: str = "") -> ImageSite:
+    problem = ""
+    target = site.target
+    if target is not None and target.block:
+        problem = "block scalar, not rewritten"
+    elif "{{" in site.reference or "${" in site.reference:
+        problem = "templated value, not resolved"
+    elif target is not None and target.null and not site.digest_only:
+        problem = "empty value"
+    elif not site.reference.strip() or site.reference.endswith(":"):
+        problem = "empty value"
+    if problem:
+        return ImageSite(site.kind, site.line, site.reference, problem=problem)
+    return ImageSite(
+        site.kind, site.line, site.reference, target, site.digest_only, site.insertion, pinned
+    )
+
+
+def _child(node: MappingNode, name: str) -> Node | None:
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and key.value == name:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def _value_of(node: MappingNode, name: str) -> str:
+    value = _child(node, name)
+    return str(value.value) if isinstance(value, ScalarNode) else ""
