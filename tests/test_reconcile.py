@@ -127,6 +127,16 @@ def test_cycle_pushes_new_tag_with_digest_and_nothing_else(
     (automation,) = report.automations
     assert automation.commit == head(bare_remote, "main") and automation.changes == 1
 
+    from automation.status import automation_status
+
+    status = automation_status("apps/fleet", None, store.get_automation("apps/fleet"))["status"]
+    assert status["lastPushCommit"] == automation.commit
+    assert status["observedSourceRevision"] == f"main@sha1:{automation.commit}"
+    assert status["observedPolicies"] == {
+        "app": {"name": image, "tag": "1.1.0", "digest": pushed.digest}
+    }
+    assert status["conditions"][0]["message"] == "repository up-to-date"
+
     # Nothing new: no git work, no commit.
     before = head(bare_remote, "main")
     again = reconcile(config, store, cache=cache, force=False)

@@ -11,13 +11,18 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from automation.config.base import Duration, LocalRef, Model, Namespace, Object
 
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 ReceiverType = Literal["dockerhub", "quay", "harbor", "github", "generic", "generic-hmac"]
 TOKEN_KEY = "token"
+# The events each sender names, and those that trigger a scan when `spec.events` is empty.
+EVENT_TYPES = {
+    "github": ("package", "registry_package"),
+    "harbor": ("PUSH_ARTIFACT", "DELETE_ARTIFACT"),
+}
 
 
 class ReceiverResource(Model):
@@ -44,12 +49,25 @@ class ReceiverResource(Model):
 class ReceiverSpec(Model):
     type: ReceiverType
     secret_ref: LocalRef
-    # Flux's filter on event types: GitHub's X-GitHub-Event or Harbor's `type`; empty = all.
+    # Event types that trigger a scan: GitHub's X-GitHub-Event or Harbor's `type`.
     events: list[str] = Field(default_factory=list)
     resources: list[ReceiverResource] = Field(default_factory=list)
     # Accepted for Flux compatibility; a webhook here acts at once, so it has no meaning.
     interval: Duration | None = None
     suspend: bool = False
+
+    @model_validator(mode="after")
+    def _events_apply(self) -> ReceiverSpec:
+        if self.events and self.type not in EVENT_TYPES:
+            raise ValueError(
+                f"spec.events filters github and harbor events only; remove it for {self.type}"
+            )
+        return self
+
+    @property
+    def effective_events(self) -> tuple[str, ...]:
+        """The events that trigger a scan: the given ones, else the sender's image events."""
+        return tuple(self.events) or EVENT_TYPES.get(self.type, ())
 
 
 class Receiver(Object):

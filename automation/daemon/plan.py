@@ -117,7 +117,7 @@ def backoff(
     at most `cap`."""
     if failures <= 0:
         return timedelta(0)
-    return min(cap, base * 2 ** min(failures - 1, 32))
+    return min(cap, base * (1 << min(failures - 1, 32)))
 
 
 def automations_by_policy(config: Config) -> dict[str, tuple[str, ...]]:

@@ -1,0 +1,95 @@
+"""`scan` and `get repositories|automations` against the real registry, in Flux's status shape."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from automation.cli import main
+from tests.rig.images import push_image
+from tests.rig.ports import free_port
+from tests.rig.registry import RegistryServer
+
+
+def write(tmp_path: Path, host: str, repo: str, extra: str = "") -> Path:
+    path = tmp_path / "policies"
+    path.mkdir(exist_ok=True)
+    (path / "repos.yaml").write_text(
+        f"apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\n"
+        f"metadata: {{name: app, namespace: apps}}\n"
+        f"spec:\n  image: {host}/{repo}\n  interval: 1h\n  insecure: true\n{extra}"
+    )
+    return path
+
+
+def test_scan_then_get_repositories(
+    registry: RegistryServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = f"scan/{uuid.uuid4().hex[:8]}"
+    for tag in ("1.0.0", "1.1.0", "1.1.0.sig", "bad-but-valid"):
+        push_image(registry, repo, tag)
+    path, db = write(tmp_path, registry.host, repo), str(tmp_path / "s.db")
+
+    assert main(["scan", str(path), "--state", db]) == 0
+    out = capsys.readouterr().out
+    assert "apps/app" in out and "new tags" in out and " 3 " in out
+
+    assert main(["get", "repositories", str(path), "--state", db, "-o", "json"]) == 0
+    (item,) = json.loads(capsys.readouterr().out)["items"]
+    status = item["status"]
+    assert status["canonicalImageName"] == f"{registry.host}/{repo}"
+    result = status["lastScanResult"]
+    assert result["tagCount"] == 3  # the .sig tag is excluded by default
+    assert result["latestTags"] == ["bad-but-valid", "1.1.0", "1.0.0"]
+    assert result["revision"].startswith("sha256:")
+    assert status["conditions"][0]["message"] == (
+        f"successful scan: found 3 tags with checksum {result['revision']}"
+    )
+
+    # Not due again within the interval: nothing scanned, same revision kept.
+    assert main(["scan", str(path), "--state", db]) == 0
+    assert "not due" in capsys.readouterr().out
+    push_image(registry, repo, "2.0.0")
+    assert main(["scan", str(path), "--state", db, "--name", "apps/app", "-o", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["tags"] == 4 and row["changed"] is True
+
+
+def test_scan_failure_exits_1_and_is_shown_by_get(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, db = write(tmp_path, f"127.0.0.1:{free_port()}", "x/y"), str(tmp_path / "s.db")
+    assert main(["scan", str(path), "--state", db]) == 1
+    capsys.readouterr()
+    assert main(["get", "repositories", str(path), "--state", db, "-o", "yaml"]) == 0
+    out = capsys.readouterr().out
+    assert "status: 'False'" in out and "reason: ReadOperationFailed" in out
+
+
+def test_scan_unknown_name_is_usage_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "127.0.0.1:1", "x/y")
+    assert main(["scan", str(path), "--name", "apps/nope", "--state", str(tmp_path / "s")]) == 2
+
+
+def test_suspended_repository_is_not_scanned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, f"127.0.0.1:{free_port()}", "x/y", "  suspend: true\n")
+    assert main(["scan", str(path), "--state", str(tmp_path / "s.db")]) == 0
+    assert "suspended" in capsys.readouterr().out
+
+
+def test_get_automations_before_any_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parents[2] / "policies"
+    assert (
+        main(["get", "automations", str(root), "--state", str(tmp_path / "s.db"), "-o", "json"])
+        == 0
+    )
+    (item,) = json.loads(capsys.readouterr().out)["items"]
+    assert item["kind"] == "ImageUpdateAutomation"
+    assert item["metadata"] == {"name": "fleet", "namespace": "apps"}
+    assert item["spec"]["git"]["push"] == {"branch": "main"}
+    assert item["status"]["conditions"][0]["message"] == "not run yet"
