@@ -9,6 +9,8 @@ names, never free text from the outside world.
 
 from __future__ import annotations
 
+import contextlib
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -91,10 +93,8 @@ class Metrics:
 
     def forget_repository(self, repository: str) -> None:
         """Drop the gauge of an ImageRepository removed from the configuration."""
-        try:
+        with contextlib.suppress(KeyError):
             self.repository_tags.remove(repository)
-        except KeyError:
-            pass
 
     def policy_changed(self, policy: str) -> None:
         self.policy_changes.labels(policy=policy).inc()

@@ -21,6 +21,7 @@ def emit(data: Any, fmt: str, out: TextIO | None = None) -> None:
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
+    yaml.width = 1 << 16  # never fold long values (digests) onto a second line
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     buf = io.StringIO()
     yaml.dump(json.loads(json.dumps(data, default=str)), buf)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from automation.config import Config, load_config
 from automation.errors import ConfigError, ConfigErrors, UsageError
@@ -68,13 +69,15 @@ def parse_source(text: str) -> PolicySource:
     branch, _, path = fragment.partition(":")
     if "://" not in url:
         raise UsageError(f"policy source {text!r}: expected git+SCHEME://HOST/REPO#BRANCH:PATH")
-    if redact_url(url) != url:
+    if urlsplit(url).password:
         raise UsageError(
             f"policy source {redact_url(url)!r}: credentials in the URL are not accepted"
         )
     folder = PurePosixPath(path.strip("/")) if path.strip("/") else PurePosixPath()
     if ".." in folder.parts:
-        raise UsageError(f"policy source {redact_url(text)!r}: PATH must stay inside the repository")
+        raise UsageError(
+            f"policy source {redact_url(text)!r}: PATH must stay inside the repository"
+        )
     return GitPolicySource(url, branch or DEFAULT_BRANCH, str(folder) if folder.parts else "")
 
 
@@ -116,5 +119,7 @@ def _relabel(error: ConfigError, checkouts: dict[Path, GitPolicySource]) -> Conf
             relative = Path(error.file).relative_to(root)
         except ValueError:
             continue
-        return ConfigError(source.label(relative.as_posix()), error.line, error.field, error.message)
+        return ConfigError(
+            source.label(relative.as_posix()), error.line, error.field, error.message
+        )
     return error

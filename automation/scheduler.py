@@ -15,6 +15,7 @@ running it twice at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,11 @@ class LagStats:
         if len(self.samples) > 100_000:
             del self.samples[: len(self.samples) // 2]
 
+    def drain(self) -> list[float]:
+        """The samples since the last drain, sorted; the list starts empty again."""
+        samples, self.samples = sorted(self.samples), []
+        return samples
+
 
 class Scheduler:
     """Start inside a running loop; every other method may be called from any thread."""
@@ -66,6 +72,7 @@ class Scheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self.lag = LagStats()
+        self.on_start: Callable[[float], None] | None = None  # called with each job's lag
         self._aps = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -127,10 +134,8 @@ class Scheduler:
 
     def _remove(self, job_id: str) -> None:
         if self._slots.pop(job_id, None) is not None:
-            try:
+            with contextlib.suppress(JobLookupError):
                 self._aps.remove_job(job_id)
-            except JobLookupError:
-                pass
 
     def job_ids(self) -> set[str]:
         return set(self._slots)
@@ -147,12 +152,14 @@ class Scheduler:
         """Stop firing jobs; with `wait`, let the running ones finish, else cancel them."""
         self._stopping = True
         if self._aps.running:
-            self._aps.shutdown(wait=False)
+            self._aps.pause()  # no new fire times; the executor would cancel running tasks
         tasks = [t for t in self._tasks if not t.done()]
         if not wait:
             for task in tasks:
                 task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._aps.running:
+            self._aps.shutdown(wait=False)
 
     # -- running ------------------------------------------------------------------------
 
@@ -180,7 +187,10 @@ class Scheduler:
             slot.again = True
             return
         if slot.scheduled is not None:
-            self.lag.add((self._clock() - slot.scheduled).total_seconds())
+            lag = (self._clock() - slot.scheduled).total_seconds()
+            self.lag.add(lag)
+            if self.on_start is not None:
+                self.on_start(lag)
             slot.scheduled = None
         delay = await self._run(job_id, slot)
         if delay is not None and self._slots.get(job_id) is slot and not self._stopping:
@@ -202,10 +212,8 @@ class Scheduler:
             slot.running = False
 
     def _move(self, job_id: str, when: datetime) -> None:
-        try:
+        with contextlib.suppress(JobLookupError):
             self._aps.modify_job(job_id, next_run_time=when)
-        except JobLookupError:
-            pass
 
 
 def _in_thread_of(loop: asyncio.AbstractEventLoop) -> bool:

@@ -12,5 +12,9 @@ echo "test: ruff format --check"
 "$bin/ruff" format --check .
 echo "test: mypy"
 "$bin/mypy"
+echo "test: lint-imports"
+imports_log="$(mktemp)"
+"$bin/lint-imports" --no-cache >"$imports_log" 2>&1 || { cat "$imports_log"; exit 1; }
+tail -n 1 "$imports_log"
 echo "test: pytest $*"
 exec "$bin/python" -m pytest "$@"

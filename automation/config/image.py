@@ -46,6 +46,22 @@ class AccessFrom(Model):
     namespace_selectors: list[NamespaceSelector] = Field(default_factory=list)
 
 
+class MirrorSpec(Model):
+    """Beyond Flux: copy every image a policy selects into this repository (issue 8)."""
+
+    image: str
+    secret_ref: LocalRef | None = None
+    cert_secret_ref: LocalRef | None = None
+    insecure: bool = False
+    # Write the mirror's name into manifests instead of spec.image, once the copy is verified.
+    rewrite_refs: bool = False
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        return check_image_address(value)
+
+
 class ImageRepositorySpec(Model):
     image: str
     interval: Duration
@@ -60,8 +76,7 @@ class ImageRepositorySpec(Model):
     provider: Literal["generic", "aws", "azure", "gcp"] = "generic"
     insecure: bool = False
     suspend: bool = False
-    # Beyond Flux (issue 8): copy selected images to this registry/repository.
-    mirror: str | None = None
+    mirror: MirrorSpec | None = None
 
     @field_validator("image")
     @classmethod

@@ -23,8 +23,11 @@ class Batcher:
         self._pending: dict[str, list[asyncio.Future[object]]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     async def submit(self, key: str) -> object:
+        if self._closed:
+            raise asyncio.CancelledError("batcher closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[object] = loop.create_future()
         self._pending.setdefault(key, []).append(future)
@@ -54,3 +57,17 @@ class Batcher:
             for future in futures:
                 if not future.done():
                     future.set_result(results.get(key))
+
+    async def cancel(self) -> None:
+        """Drop the open batch, cancel the running ones and refuse new requests (shutdown)."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for futures in self._pending.values():
+            for future in futures:
+                future.cancel()
+        self._pending = {}
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)

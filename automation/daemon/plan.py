@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 from automation.config import Config, ObjectKey
 from automation.errors import AutomationError
@@ -19,12 +19,12 @@ from automation.steps.due import next_due, spec_hash
 # First runs are spread over a tenth of the interval, at most this long, so a thousand
 # repositories due at start-up do not all fire in the same second.
 JITTER_FRACTION = 0.1
-JITTER_CAP = timedelta(seconds=30)
+JITTER_CAP = timedelta(seconds=10)
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(minutes=10)
 
 
-class JobKind(str, Enum):
+class JobKind(StrEnum):
     SCAN = "scan"
     POLICY = "policy"
     AUTOMATION = "automation"
@@ -87,27 +87,30 @@ def diff_jobs(current: Mapping[str, JobSpec], desired: Mapping[str, JobSpec]) ->
         added=tuple(desired[i] for i in sorted(desired.keys() - current.keys())),
         removed=tuple(sorted(current.keys() - desired.keys())),
         changed=tuple(
-            desired[i]
-            for i in sorted(desired.keys() & current.keys())
-            if desired[i] != current[i]
+            desired[i] for i in sorted(desired.keys() & current.keys()) if desired[i] != current[i]
         ),
     )
 
 
-def jitter(key: str, interval: timedelta) -> timedelta:
-    """A stable offset in [0, min(interval/10, 30 s)) from a hash of the key."""
-    window = min(interval * JITTER_FRACTION, JITTER_CAP)
+def jitter(key: str, interval: timedelta, cap: timedelta = JITTER_CAP) -> timedelta:
+    """A stable offset in [0, min(interval/10, cap)) from a hash of the key."""
+    window = min(interval * JITTER_FRACTION, cap)
     fraction = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64
     return window * fraction
 
 
 def first_run(
-    now: datetime, key: str, interval: timedelta, last: datetime | None, failed: bool
+    now: datetime,
+    key: str,
+    interval: timedelta,
+    last: datetime | None,
+    failed: bool,
+    cap: timedelta = JITTER_CAP,
 ) -> datetime:
     """When a job first fires: when its interval since the last run (from the state store)
     has elapsed, at once if it never ran or last failed; plus the key's jitter."""
     wait = timedelta(0) if failed else next_due(now, last, interval)
-    return now + wait + jitter(key, interval)
+    return now + wait + jitter(key, interval, cap)
 
 
 def backoff(

@@ -60,7 +60,8 @@ def update_text(
 ) -> TextUpdate:
     """Rewrite every marked scalar whose policy is in `refs`. Raises YamlSyntaxError.
 
-    `pure` forces (True) or forbids (False) the pure-Python composer and bypasses the cache.
+    `pure` picks the composer (True: pure Python; False: C, with the pure one as fallback)
+    and bypasses the cache.
     """
     if pure is not None:
         cache = None

@@ -11,26 +11,37 @@ Three shapes are recognised (nothing is re-serialised; only spans and values are
   `kind: Kustomization` document (kustomize's, or Flux's under `spec.images`): pinning writes
   the `digest` key, inserting `digest: ...` as the entry's last key when it is absent.
 
-A site that cannot be pinned carries a `problem` (template syntax, empty value, block scalar).
+A site that cannot be pinned carries a `problem` (template syntax, empty value, block scalar,
+alias). Documents of Flux's `image.toolkit.fluxcd.io` API are skipped: `ImageRepository`'s
+`spec.image` is a repository without tag, which pinning would break.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from automation.manifests.locate import HAVE_C_COMPOSER, YamlSyntaxError, _compose_all
+from automation.manifests.locate import YamlSyntaxError
 from automation.manifests.setters import Style
+
+HAVE_C_COMPOSER = importlib.util.find_spec("_ruamel_yaml") is not None
+if HAVE_C_COMPOSER:
+    from ruamel.yaml.cyaml import CBaseLoader
+_local = threading.local()
 
 SiteKind = Literal["image", "helm", "kustomize"]
 _STYLES: dict[str | None, Style] = {None: "plain", "": "plain", "'": "single", '"': "double"}
 _PROPERTIES = re.compile(r"(?:[&!][^ \t\r\n]*[ \t]+)*")
 _COLON = re.compile(r"[ \t]*:")
+_FLUX_IMAGE_API = "image.toolkit.fluxcd.io/"
 _NULLS = frozenset({"~", "null", "Null", "NULL"})
 _PURE_TABS = re.compile(r"\t(?=[ \t]*(?:#|\r|\n|$))|(?<=:)\t")
 
@@ -98,9 +109,22 @@ def find_images(text: str) -> list[ImageSite]:
 
 
 def _roots(source: str, pure: bool) -> list[Node | None]:
-    if pure:
-        source = _PURE_TABS.sub(" ", source)
-    return list(_compose_all(source, pure))
+    """Composed document roots. The C loader does not count a BOM (stripped by the caller)
+    and rejects some valid YAML 1.2 that the pure one reads; the pure scanner rejects a TAB
+    right after a value, so those TABs are masked with spaces (same length, same marks)."""
+    if not pure:
+        loader = CBaseLoader(source)
+        try:
+            roots: list[Node | None] = []
+            while loader.check_node():
+                roots.append(loader.get_node())
+            return roots
+        finally:
+            loader.dispose()
+    yaml = getattr(_local, "yaml", None)
+    if yaml is None:
+        yaml = _local.yaml = YAML(typ="safe", pure=True)
+    return list(yaml.compose_all(_PURE_TABS.sub(" ", source)))
 
 
 class _Finder:
@@ -110,6 +134,10 @@ class _Finder:
         self.seen: set[int] = set()
 
     def document(self, root: Node | None) -> Iterator[ImageSite]:
+        if isinstance(root, MappingNode) and _value_of(root, "apiVersion").startswith(
+            _FLUX_IMAGE_API
+        ):
+            return  # ImageRepository.spec.image names a repository: a tag would break it
         if isinstance(root, MappingNode) and _value_of(root, "kind") == "Kustomization":
             images = _child(root, "images")
             spec = _child(root, "spec")
@@ -140,6 +168,9 @@ class _Finder:
             yield from self._walk(value, inner)
 
     def _image(self, key: ScalarNode, value: Node, flow: bool) -> ImageSite | None:
+        if value.start_mark.index < key.start_mark.index:  # an alias: its anchor is earlier
+            line = key.start_mark.line + 1
+            return ImageSite("image", line, "", problem="alias, pin the anchored value instead")
         if isinstance(value, ScalarNode):
             scalar = self._scalar(key, value, flow)
             return _reference_site("image", scalar, scalar.value)
@@ -243,15 +274,20 @@ def _checked(site: ImageSite, pinned: str = "") -> ImageSite:
         problem = "block scalar, not rewritten"
     elif "{{" in site.reference or "${" in site.reference:
         problem = "templated value, not resolved"
-    elif target is not None and target.null and not site.digest_only:
-        problem = "empty value"
-    elif not site.reference.strip() or site.reference.endswith(":"):
+    elif _is_empty(site):
         problem = "empty value"
     if problem:
         return ImageSite(site.kind, site.line, site.reference, problem=problem)
     return ImageSite(
         site.kind, site.line, site.reference, target, site.digest_only, site.insertion, pinned
     )
+
+
+def _is_empty(site: ImageSite) -> bool:
+    target = site.target
+    if target is not None and target.null and not site.digest_only:
+        return True
+    return not site.reference.strip() or site.reference.endswith(":")
 
 
 def _child(node: MappingNode, name: str) -> Node | None:

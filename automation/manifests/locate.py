@@ -111,7 +111,7 @@ def _locate(text: str, pure: bool) -> LocatedFile:
     objects: list[ObjectId] = []
     candidates: list[Candidate] = []
     lines = marker_lines(text)
-    for index, root in enumerate(_compose_all(source, pure)):
+    for index, root in enumerate(compose_all(source, pure)):
         objects.append(object_id(root))
         candidates.extend(_Finder(text, offset, index, lines).scan(root))
     return LocatedFile(tuple(objects), tuple(candidates))
@@ -133,10 +133,10 @@ def marker_lines(text: str) -> list[int] | None:
     return lines
 
 
-def _compose_all(source: str, pure: bool) -> Iterator[Node | None]:
-    """Document roots. The C loader is driven directly: `YAML().compose_all` adds ~3x overhead
-    (plug-in discovery, versioned tag resolution) on small files; the base resolver suffices
-    because only spans, styles and values are read."""
+def compose_all(source: str, pure: bool) -> Iterator[Node | None]:
+    """Document roots of a BOM-less text. The C loader is driven directly: `YAML().compose_all`
+    adds ~3x overhead (plug-in discovery, versioned tag resolution) on small files; the base
+    resolver suffices because only spans, styles and values are read."""
     if not pure and HAVE_C_COMPOSER:
         loader = CBaseLoader(source)
         try:

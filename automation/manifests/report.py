@@ -10,7 +10,8 @@ from automation.manifests.apply import UpdateResult
 
 
 def result_to_dict(result: UpdateResult, *, dry_run: bool = False) -> dict[str, object]:
-    return {
+    """The machine-readable report; with `dry_run` it includes the diff of each file."""
+    data: dict[str, object] = {
         "dryRun": dry_run,
         **result.changes.to_dict(),
         "skippedMarkers": [
@@ -31,6 +32,9 @@ def result_to_dict(result: UpdateResult, *, dry_run: bool = False) -> dict[str, 
             {"path": p.path, "line": p.line, "message": p.message} for p in result.problem_files
         ],
     }
+    if dry_run:
+        data["diffs"] = dict(sorted(result.diffs.items()))
+    return data
 
 
 def change_lines(result: UpdateResult) -> list[str]:

@@ -31,14 +31,18 @@ class ImageEntry:
 
     @property
     def image(self) -> str:
-        """The name without registry, tag or digest (Docker Hub's `library/` kept off)."""
-        name = self.reference.name
-        path = name.repository
-        if name.registry == DOCKER_HUB and path.startswith("library/"):
-            written = self.text.partition("@")[0].rsplit(":", 1)[0]
-            if not written.endswith(path):
-                path = path.removeprefix("library/")
-        return path
+        return imageset_name(self.text, self.reference)
+
+
+def imageset_name(text: str, reference: ImageReference) -> str:
+    """The name without registry, tag or digest (`library/` only when it was written)."""
+    name = reference.name
+    path = name.repository
+    if name.registry == DOCKER_HUB and path.startswith("library/"):
+        written = text.partition("@")[0].rsplit(":", 1)[0]
+        if not written.endswith(path):
+            path = path.removeprefix("library/")
+    return path
 
 
 class UnresolvedImagesError(RegistryError):
@@ -57,7 +61,7 @@ def parse_image_list(lines: Iterable[str], source: str) -> list[str]:
     return images
 
 
-def _parse(texts: Sequence[str]) -> list[tuple[str, ImageReference]]:
+def _parse(texts: Sequence[str], unique_images: bool) -> list[tuple[str, ImageReference]]:
     parsed: list[tuple[str, ImageReference]] = []
     for text in texts:
         try:
@@ -67,21 +71,38 @@ def _parse(texts: Sequence[str]) -> list[tuple[str, ImageReference]]:
         if not reference.tag:
             raise UsageError(f"{text!r}: give a tag (IMAGE:TAG), the set pins a release's tags")
         parsed.append((text, reference))
+    if unique_images:
+        _check_unique(parsed)
     return parsed
 
 
-async def resolve_images(texts: Sequence[str], access: RegistryAccess) -> list[ImageEntry]:
+def _check_unique(parsed: Sequence[tuple[str, ImageReference]]) -> None:
+    """The operator keys digests by image, so a set cannot hold two tags of one image."""
+    seen: dict[str, str] = {}
+    for text, reference in parsed:
+        image = imageset_name(text, reference)
+        if seen.setdefault(image, text) != text:
+            message = f"{seen[image]} and {text} are the same image {image!r}"
+            raise UsageError(f"{message}; an ImageSet holds one digest per image")
+
+
+async def resolve_images(
+    texts: Sequence[str], access: RegistryAccess, *, unique_images: bool = False
+) -> list[ImageEntry]:
     """Resolve every `IMAGE:TAG` concurrently (a given digest is verified instead).
 
-    Raises UsageError for a bad reference and UnresolvedImagesError naming every image that
-    failed."""
+    Raises UsageError for a bad reference (or, with `unique_images`, two tags of one image)
+    before any request, and UnresolvedImagesError naming every image that failed."""
     if not texts:
         raise UsageError("give at least one IMAGE:TAG (or --from-file)")
-    parsed = _parse(texts)
+    parsed = _parse(list(dict.fromkeys(texts)), unique_images)
     lookups: dict[str, Lookup] = {text: lookup_for(text) for text, _ in parsed}
     answers = await resolve_lookups(lookups.values(), access)
-    failures = [f"{text}: {answers[lookups[text]].error}" for text, _ in parsed]
-    failures = [f for text, _ in parsed if answers[lookups[text]].error for f in [f]]
+    failures = [
+        f"{text}: {answers[lookups[text]].error}"
+        for text, _ in parsed
+        if answers[lookups[text]].error
+    ]
     if failures:
         raise UnresolvedImagesError("cannot resolve:\n  " + "\n  ".join(failures))
     entries = [ImageEntry(text, ref, answers[lookups[text]].digest) for text, ref in parsed]
@@ -89,16 +110,9 @@ async def resolve_images(texts: Sequence[str], access: RegistryAccess) -> list[I
 
 
 def imageset_document(name: str, entries: Sequence[ImageEntry]) -> dict[str, Any]:
-    """The ImageSet. Raises UsageError when two entries share an image name (the operator
-    keys digests by image, so a set cannot hold two tags of one image)."""
-    seen: dict[str, str] = {}
-    for entry in entries:
-        if entry.image in seen and seen[entry.image] != entry.text:
-            message = f"{seen[entry.image]} and {entry.text} are the same image {entry.image!r}"
-            raise UsageError(f"{message}; an ImageSet holds one digest per image")
-        seen[entry.image] = entry.text
-    images = [{"image": e.image, "digest": e.digest} for e in entries]
-    unique = list({item["image"]: item for item in images}.values())
+    """The ImageSet. Raises UsageError when two entries share an image name."""
+    _check_unique([(e.text, e.reference) for e in entries])
+    unique = list({e.image: {"image": e.image, "digest": e.digest} for e in entries}.values())
     return {
         "apiVersion": IMAGESET_API_VERSION,
         "kind": "ImageSet",

@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from automation.errors import AutomationError
+from automation.pinning.access import RegistryAccess
 from automation.reference import ImageName, parse_reference
 from automation.registry import RegistryClient
+from automation.registry.faults import ManifestUnknownError
 from automation.registry.platforms import resolve_platform_digest
-from automation.pinning.access import RegistryAccess
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,10 @@ async def _answer(client: RegistryClient, lookup: Lookup, access: RegistryAccess
             )
         else:
             digest = await client.resolve_digest(lookup.image, lookup.reference)
+    except ManifestUnknownError as err:
+        if lookup.verify:
+            return Resolved(error=f"digest {lookup.reference} does not exist (HTTP {err.status})")
+        return Resolved(error=f"tag {lookup.reference!r} not found (HTTP {err.status})")
     except AutomationError as err:
         return Resolved(error=str(err))
     return Resolved(digest=digest)

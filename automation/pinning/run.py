@@ -64,17 +64,24 @@ async def pin_paths(
 def manifest_files(paths: Sequence[Path]) -> Iterator[tuple[Path, str]]:
     """(path, display name) of each YAML file: given files as given, directories walked in
     sorted order. A file named explicitly is read whatever its extension."""
-    for path in paths:
-        if path.is_file():
-            yield path, str(path)
-        elif path.is_dir():
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    if is_manifest_name(name):
-                        yield Path(root, name), str(Path(root, name))
-        else:
-            raise UsageError(f"{path}: no such file or directory")
+    seen: set[Path] = set()
+    for given in paths:
+        if not given.exists():
+            raise UsageError(f"{given}: no such file or directory")
+        for path in _walk(given):
+            real = path.resolve()  # writes go to a symlink's target, never replace the link
+            if real not in seen:
+                seen.add(real)
+                yield real, str(path)
+
+
+def _walk(path: Path) -> Iterator[Path]:
+    if not path.is_dir():
+        yield path
+        return
+    for root, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        yield from (Path(root, name) for name in sorted(names) if is_manifest_name(name))
 
 
 def _scan(path: Path, name: str, notes: list[PinNote]) -> _Scanned | None:

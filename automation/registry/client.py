@@ -85,7 +85,7 @@ class RegistryClient:
         self._sleep = sleep
         self._clock = clock
         self._slots = asyncio.Semaphore(self.options.concurrency)
-        self._rate = RateLimiter(self.options.rate, clock=clock, sleep=sleep)
+        self._rate = RateLimiter(self.options.rate, self.options.burst, clock=clock, sleep=sleep)
         self._ready = asyncio.Lock()
         self._http: httpx.AsyncClient | None = None
         self._failure: tuple[AutomationError, float] | None = None

@@ -149,10 +149,12 @@ async def run_credential_helper(helper: str, host: str) -> Credentials | None:
     try:
         out, err_out = await asyncio.wait_for(proc.communicate(server.encode()), _HELPER_TIMEOUT)
     except TimeoutError as err:
-        proc.kill()
-        await proc.wait()
         msg = f"credential helper {program} did not answer in {_HELPER_TIMEOUT:.0f}s"
         raise RegistryTransientError(msg, registry=host) from err
+    finally:
+        if proc.returncode is None:  # timed out, or the scan's own timeout cancelled us
+            proc.kill()
+            await asyncio.shield(proc.wait())
     if proc.returncode != 0:
         if b"credentials not found" in (out + err_out).lower():
             return None

@@ -77,6 +77,9 @@ def error_for_exception(
         kind = type(err).__name__.removesuffix("Timeout").lower() or "request"
         return make(RegistryTransientError, f"{what}: {kind} timed out")
     text = str(err)
+    if "WRONG_VERSION_NUMBER" in text:  # a TLS hello answered in plain HTTP
+        reason = "the registry speaks plain HTTP; set insecure: true to allow it"
+        return make(RegistryPermanentError, f"{what}: {reason}")
     if "CERTIFICATE_VERIFY_FAILED" in text:
         reason = "TLS certificate not trusted (add its CA via certSecretRef)"
         return make(RegistryPermanentError, f"{what}: {reason}")

@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 from automation.registry.credentials import CredentialSources
 from automation.registry.limits import RetryPolicy
 
-DEFAULT_CONCURRENCY = 16
-DEFAULT_RATE = 200.0  # requests per second per registry; None disables the cap
+DEFAULT_CONCURRENCY = 16  # requests in flight per registry: the main bound on load
+# Token bucket per registry: a cold scan of a few hundred repositories goes out at full
+# speed (still at most DEFAULT_CONCURRENCY at a time); sustained traffic is held to
+# DEFAULT_RATE requests per second. `rate=None` disables the cap.
+DEFAULT_RATE = 50.0
+DEFAULT_BURST = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,7 @@ class ScanOptions:
     page_size: int | None = None  # `n=` for registries that cap or need it
     concurrency: int = DEFAULT_CONCURRENCY
     rate: float | None = DEFAULT_RATE
+    burst: int = DEFAULT_BURST
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     write_timeout: float = 30.0

@@ -107,9 +107,9 @@ def _select_child(
         )
         offered.append(str(found))
         digest = descriptor.get("digest")
-        if platform.matches(found.os, found.architecture, found.variant):
-            if isinstance(digest, str) and is_valid_digest(digest):
-                return digest
+        usable = isinstance(digest, str) and is_valid_digest(digest)
+        if usable and platform.matches(found.os, found.architecture, found.variant):
+            return str(digest)
     listed = ", ".join(offered) or "none"
     raise _mismatch(client, image, f"{reference} has no manifest for {platform} (has: {listed})")
 

@@ -7,7 +7,7 @@ purpose: a webhook only says "look again"; what is there is learnt from the regi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from automation.errors import AutomationError
@@ -105,7 +105,3 @@ def images_in(receiver_type: str, event: str, payload: object) -> frozenset[str]
     if not isinstance(payload, dict):
         raise PayloadError("the body is not a JSON object")
     return frozenset(PARSERS[receiver_type](payload, event))
-
-
-def join(names: Iterable[str]) -> str:
-    return ", ".join(sorted(names))

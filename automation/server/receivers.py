@@ -48,6 +48,51 @@ class Endpoint:
         return webhook_path(self.token, meta.name, meta.namespace)
 
 
+def _token(receiver: Receiver, secrets: Mapping[ObjectKey, Secret]) -> bytes | ConfigError:
+    ref = ObjectKey(receiver.metadata.namespace, receiver.spec.secret_ref.name)
+    secret = secrets.get(ref)
+    token = secret.values.get(TOKEN_KEY, b"") if secret is not None else b""
+    if token:
+        return token
+    if secret is None:
+        problem = f"Secret {ref} not found (give the secrets path with --secrets)"
+    else:
+        problem = f"Secret {ref} has no non-empty {TOKEN_KEY!r} key"
+    source = receiver.source
+    return ConfigError(source.file, source.line, "spec.secretRef", problem)
+
+
+def check_receivers(
+    receivers: Iterable[Receiver],
+    secrets: Mapping[ObjectKey, Secret],
+    repositories: Iterable[ObjectKey],
+) -> list[ConfigError]:
+    """Every problem a config check should report: missing tokens, resources naming no
+    ImageRepository, two receivers whose token + name + namespace spell the same path."""
+    known = set(repositories)
+    errors: list[ConfigError] = []
+    paths: dict[str, Receiver] = {}
+    for receiver in receivers:
+        source = receiver.source
+        token = _token(receiver, secrets)
+        if isinstance(token, ConfigError):
+            errors.append(token)
+        else:
+            meta = receiver.metadata
+            first = paths.setdefault(webhook_path(token, meta.name, meta.namespace), receiver)
+            if first is not receiver:
+                message = f"same webhook path as Receiver {first.key}: choose another token"
+                errors.append(ConfigError(source.file, source.line, "spec.secretRef", message))
+        for i, resource in enumerate(receiver.spec.resources):
+            key = ObjectKey(receiver.resource_namespace(resource), resource.name)
+            if resource.name != "*" and key not in known:
+                message = f"ImageRepository {key} not found"
+                errors.append(
+                    ConfigError(source.file, source.line, f"spec.resources[{i}]", message)
+                )
+    return errors
+
+
 def resolve_endpoints(
     receivers: Iterable[Receiver], secrets: Mapping[ObjectKey, Secret]
 ) -> list[Endpoint]:
@@ -55,18 +100,11 @@ def resolve_endpoints(
     endpoints: list[Endpoint] = []
     errors: list[ConfigError] = []
     for receiver in receivers:
-        ref = ObjectKey(receiver.metadata.namespace, receiver.spec.secret_ref.name)
-        secret = secrets.get(ref)
-        token = secret.values.get(TOKEN_KEY, b"") if secret is not None else b""
-        if secret is None:
-            problem = f"Secret {ref} not found (give the secrets path with --secrets)"
-        elif not token:
-            problem = f"Secret {ref} has no non-empty {TOKEN_KEY!r} key"
+        token = _token(receiver, secrets)
+        if isinstance(token, ConfigError):
+            errors.append(token)
         else:
             endpoints.append(Endpoint(receiver, token))
-            continue
-        source = receiver.source
-        errors.append(ConfigError(source.file, source.line, "spec.secretRef", problem))
     if errors:
         raise ConfigErrors(errors)
     return endpoints

@@ -75,6 +75,12 @@ def test_dry_run_prints_a_diff_and_writes_nothing(
     out = capsys.readouterr().out
     assert out.startswith("--- a/a.yaml\n+++ b/a.yaml\n")
     assert '+image: nginx:2 # {"$imagepolicy": "apps:web"}\n' in out
+    assert (
+        main(["update", str(tmp_path), "--dry-run", "-o", "json", "--ref", "apps:web=nginx:2"]) == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["dryRun"] is True and report["diffs"]["a.yaml"] == out
+    assert (tmp_path / "a.yaml").read_text() == MARKED
 
 
 def test_json_output_and_failure_exit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -227,3 +227,11 @@ def test_scan_many_across_registries(
     assert outcomes[1].result is not None and outcomes[1].result.tags == ("3",)
     assert isinstance(outcomes[2].error, RepositoryNotFoundError)
     assert outcomes[3].result is not None and outcomes[3].result.tags == ("1",)
+
+
+def test_plain_http_registry_without_insecure_is_a_permanent_error(
+    registry: RegistryServer,
+) -> None:
+    options = options_for(registry, insecure=False)
+    with pytest.raises(RegistryPermanentError, match="set insecure: true"):
+        asyncio.run(_scan(registry, unique_repo(), options))

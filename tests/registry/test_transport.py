@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import ssl
+import threading
+import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 
+import httpx
 import pytest
 
 from automation.errors import RegistryError, RegistryPermanentError, StalledError
@@ -15,10 +21,10 @@ from automation.reference import parse_repository
 from automation.registry import ProxyConfig, RegistryClient, ScanOptions, TagList
 from automation.registry.limits import RetryPolicy
 from automation.registry.transport import TLSConfigError, build_ssl_context, proxy_arguments
-from tests.rig import certs
+from tests.rig import certs, images
 from tests.rig.ports import LOCALHOST, free_port, is_listening
 from tests.rig.procs import start_process
-from tests.rig.registry import REGISTRY_BINARY, base_config
+from tests.rig.registry import REGISTRY_BINARY, RegistryServer, base_config
 
 
 def test_context_trusts_system_cas_plus_the_extra_ca() -> None:
@@ -120,3 +126,55 @@ def test_client_certificate_against_a_registry_that_requires_one(
         asyncio.run(list_with(without))
     with pytest.raises(RegistryError, match="repository not found"):
         asyncio.run(list_with(with_cert))
+
+
+class _ForwardProxy(BaseHTTPRequestHandler):
+    """A minimal plain-HTTP forward proxy (no CONNECT) that records what it relayed."""
+
+    protocol_version = "HTTP/1.1"
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("Proxy-Authorization")))
+        headers = {k: v for k, v in self.headers.items() if not k.lower().startswith("proxy-")}
+        upstream = httpx.get(self.path, headers=headers)
+        self.send_response(upstream.status_code)
+        for key in ("Content-Type", "WWW-Authenticate", "Docker-Content-Digest"):
+            if key in upstream.headers:
+                self.send_header(key, upstream.headers[key])
+        self.send_header("Content-Length", str(len(upstream.content)))
+        self.end_headers()
+        self.wfile.write(upstream.content)
+
+    def do_CONNECT(self) -> None:
+        self.send_error(501)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_proxy_secret_routes_requests_through_the_proxy_with_its_credentials(
+    registry: RegistryServer,
+) -> None:
+    repo = f"proxied/{uuid.uuid4().hex[:12]}"
+    images.push_tags(registry, repo, ["1.0"])
+    proxy = ThreadingHTTPServer((LOCALHOST, 0), _ForwardProxy)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    _ForwardProxy.seen.clear()
+    try:
+        address = f"http://{LOCALHOST}:{proxy.server_address[1]}"
+        options = ScanOptions(insecure=True, proxy=ProxyConfig(address, "pu", "pp"))
+        name = parse_repository(f"{registry.host}/{repo}")
+
+        async def run() -> TagList:
+            async with RegistryClient(registry.host, options) as client:
+                return await client.list_tags(name)
+
+        assert asyncio.run(run()).tags == ["1.0"]
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join(timeout=5)
+    expected_auth = "Basic " + base64.b64encode(b"pu:pp").decode()
+    assert (f"{registry.url}/v2/{repo}/tags/list", expected_auth) in _ForwardProxy.seen

@@ -1,4 +1,4 @@
-"""Push real images into a rig registry over the distribution HTTP API.
+"""Push real images into a rig registry over the distribution HTTP API, and read tags back.
 
 In: a ``RegistryServer``, a repository, tags and optional content. Out: the digests the registry
 now serves (``PushedImage``, ``PushedIndex``, or a tag -> digest map for bulk seeding). Every
@@ -15,6 +15,7 @@ import io
 import json
 import secrets
 import tarfile
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -65,6 +66,18 @@ class PushedIndex:
     manifest_bytes: bytes
     media_type: str
     children: dict[Platform, str]  # platform -> child manifest digest
+
+
+def unique_repo(prefix: str = "rig") -> str:
+    """A repository name no other test uses, so tests can share one registry process."""
+    return f"{prefix}/{uuid.uuid4().hex[:12]}"
+
+
+def list_tags(server: RegistryServer, repo: str) -> list[str]:
+    """The registry's tag list for ``repo`` (2.8 answers ``"tags": null`` when none are left)."""
+    with server.client() as http:
+        response = _check(http.get(f"/v2/{repo}/tags/list"), f"list tags of {repo}", 200)
+    return list(response.json()["tags"] or [])
 
 
 def sha256_digest(data: bytes) -> str:
@@ -175,9 +188,10 @@ def push_image(
     layer = make_layer(content if content is not None else secrets.token_bytes(32))
     config = make_config(layer, platform)
     manifest = make_manifest(config, layer, media_type)
+    known = content is not None  # random content cannot be in the registry yet
     with _client_for(server, client) as http:
-        upload_blob(http, repo, config, skip_existing=True)
-        upload_blob(http, repo, layer, skip_existing=True)
+        upload_blob(http, repo, config, skip_existing=known)
+        upload_blob(http, repo, layer, skip_existing=known)
         digest = put_manifest(http, repo, tag or sha256_digest(manifest), manifest, media_type)
     return PushedImage(repo, tag, digest, manifest, media_type)
 

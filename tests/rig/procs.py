@@ -1,13 +1,17 @@
 """Start and stop the server processes the tests run against (registry, git daemons, sshd).
 
 In: an argv, a log file and a readiness probe. Out: a ``ManagedProcess`` that is stopped by its
-pid (terminate, then kill after a timeout). Every process started here is also remembered so
-that an interpreter exit stops whatever a crashed fixture left behind.
+pid (terminate, then kill after a timeout). Two nets catch what a fixture teardown misses: an
+``atexit`` hook stops every process still running at interpreter exit, and (util-linux
+``setpriv --pdeathsig``) the kernel sends SIGTERM to the child when the thread that started it
+dies, even by SIGKILL or the OOM killer. Start long-lived servers from the main thread (or pass
+``die_with_parent=False``): a worker thread that exits would take its child with it.
 """
 
 from __future__ import annotations
 
 import atexit
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -72,11 +76,15 @@ def start_process(
     timeout: float = 15.0,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
+    die_with_parent: bool = True,
 ) -> ManagedProcess:
     """Start ``argv`` and wait until ``ready()`` is true; raise ProcessStartError otherwise."""
+    setpriv = shutil.which("setpriv") if die_with_parent else None
+    # setpriv execs argv in place, so the pid we keep is the server's own.
+    command = [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else list(argv)
     with log_path.open("ab") as log:
         popen = subprocess.Popen(
-            list(argv),
+            command,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -26,9 +26,10 @@ import httpx
 import pytest
 
 from tests.rig import certs
+from tests.rig.bearer import BearerAuth
 from tests.rig.ports import LOCALHOST, free_port
 from tests.rig.procs import ManagedProcess, ProcessStartError, start_process
-from tests.rig.tokens import BearerAuth, TokenIssuer
+from tests.rig.tokens import TokenIssuer
 
 REGISTRY_BINARY = "/usr/bin/docker-registry"
 TOKEN_SERVICE = "rig-registry"
@@ -70,6 +71,7 @@ class RegistryServer:
             auth=auth,
             verify=self.ssl_context(),
             timeout=timeout,
+            trust_env=False,  # 127.0.0.1 only: never through an HTTP(S)_PROXY from the env
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
@@ -120,11 +122,13 @@ def write_htpasswd(path: Path, username: str, password: str) -> None:
 
 
 def _answers(url: str, verify: ssl.SSLContext | bool) -> bool:
+    """True once a distribution registry (not whatever else took the port) answers /v2/."""
     try:
-        httpx.get(f"{url}/v2/", verify=verify, timeout=1.0)
+        response = httpx.get(f"{url}/v2/", verify=verify, timeout=1.0, trust_env=False)
     except httpx.HTTPError:
         return False
-    return True
+    api_version: str | None = response.headers.get("Docker-Distribution-Api-Version")
+    return api_version == "registry/2.0"
 
 
 def _launch(

@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 import os
-import uuid
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.rig import certs, images
+from tests.rig import images
+from tests.rig.images import list_tags, unique_repo
 from tests.rig.procs import ProcessStartError
 from tests.rig.registry import RegistryFactory, RegistryServer, running_registry
-from tests.rig.tokens import TokenIssuer
-
-
-def unique_repo(prefix: str = "rig") -> str:
-    return f"{prefix}/{uuid.uuid4().hex[:12]}"
 
 
 def head_digest(server: RegistryServer, repo: str, ref: str, accept: str) -> httpx.Response:
     with server.client() as client:
         return client.head(f"/v2/{repo}/manifests/{ref}", headers={"Accept": accept})
-
-
-def tags_of(server: RegistryServer, repo: str) -> list[str]:
-    with server.client() as client:
-        response = client.get(f"/v2/{repo}/tags/list")
-    response.raise_for_status()
-    return list(response.json()["tags"] or [])
 
 
 @pytest.fixture(params=["registry", "registry_basic_tls", "registry_token"])
@@ -45,7 +37,7 @@ def test_pushed_image_reads_back_with_its_digest(
     pushed = images.push_image(any_registry, repo, "1.0.0", media_type=media_type)
 
     assert pushed.digest == images.sha256_digest(pushed.manifest_bytes)
-    assert tags_of(any_registry, repo) == ["1.0.0"]
+    assert list_tags(any_registry, repo) == ["1.0.0"]
     head = head_digest(any_registry, repo, "1.0.0", media_type)
     assert head.status_code == 200
     assert head.headers["Docker-Content-Digest"] == pushed.digest
@@ -117,7 +109,7 @@ def test_push_tags_gives_each_tag_its_own_digest(registry: RegistryServer) -> No
 
     digests = images.push_tags(registry, repo, tags)
 
-    assert sorted(tags_of(registry, repo)) == sorted(tags)
+    assert sorted(list_tags(registry, repo)) == sorted(tags)
     assert len(set(digests.values())) == len(tags)
     head = head_digest(registry, repo, "1.3.7", images.MANIFEST_ACCEPT)
     assert head.headers["Docker-Content-Digest"] == digests["1.3.7"]
@@ -129,10 +121,10 @@ def test_retag_and_delete_manifest(registry: RegistryServer) -> None:
     keep = images.push_image(registry, repo, "v3")
 
     images.retag(registry, image, "v2")
-    assert sorted(tags_of(registry, repo)) == ["v1", "v2", "v3"]
+    assert sorted(list_tags(registry, repo)) == ["v1", "v2", "v3"]
     images.delete_manifest(registry, repo, image.digest)
 
-    assert tags_of(registry, repo) == ["v3"]
+    assert list_tags(registry, repo) == ["v3"]
     assert head_digest(registry, repo, keep.digest, images.MANIFEST_ACCEPT).status_code == 200
 
 
@@ -160,106 +152,6 @@ def test_tls_certificate_is_strictly_valid_for_ip_and_localhost(
     for host in ("127.0.0.1", "localhost"):
         response = httpx.get(f"https://{host}:{port}/v2/", verify=context, auth=auth)
         assert response.status_code == 200
-
-
-def test_token_issuer_rejects_wrong_password(registry_token: RegistryServer) -> None:
-    issuer = registry_token.issuer
-    assert issuer is not None and registry_token.token_realm is not None
-    params = {"service": issuer.service, "scope": "repository:x/y:pull"}
-
-    wrong = httpx.get(registry_token.token_realm, params=params, auth=("rig-user", "nope"))
-    right = httpx.get(
-        registry_token.token_realm,
-        params=params,
-        auth=(registry_token.username or "", registry_token.password or ""),
-    )
-
-    assert wrong.status_code == 401
-    assert "token" not in wrong.json()
-    assert right.status_code == 200
-    assert right.json()["token"] == right.json()["access_token"]
-    assert right.json()["expires_in"] > 0
-
-
-def test_token_registry_challenges_with_realm_service_and_scope(
-    registry_token: RegistryServer,
-) -> None:
-    repo = unique_repo()
-    response = httpx.get(f"{registry_token.url}/v2/{repo}/tags/list")
-
-    assert response.status_code == 401
-    challenge = response.headers["WWW-Authenticate"]
-    assert challenge.startswith("Bearer ")
-    assert f'realm="{registry_token.token_realm}"' in challenge
-    assert 'service="rig-registry"' in challenge
-    assert f'scope="repository:{repo}:pull"' in challenge
-
-
-def test_token_registry_counts_one_token_per_scope(registry_token: RegistryServer) -> None:
-    issuer = registry_token.issuer
-    assert issuer is not None
-    repo = unique_repo()
-    scope = f"repository:{repo}:pull,push"
-
-    images.push_tags(registry_token, repo, ["a", "b", "c"])
-
-    assert issuer.count_for(scope) == 1
-    assert sorted(tags_of(registry_token, repo)) == ["a", "b", "c"]  # a new client: one more
-    assert issuer.count_for(scope) == 2
-
-
-def test_token_registry_enforces_the_granted_scope(registry_token: RegistryServer) -> None:
-    issuer = registry_token.issuer
-    assert issuer is not None
-    repo, other = unique_repo(), unique_repo()
-    images.push_image(registry_token, repo, "v1")
-    pull_other = issuer.mint(
-        "rig-user", [{"type": "repository", "name": other, "actions": ["pull"]}]
-    )
-    pull_repo = issuer.mint("rig-user", [{"type": "repository", "name": repo, "actions": ["pull"]}])
-
-    def list_tags(token: str) -> int:
-        headers = {"Authorization": f"Bearer {token}"}
-        return httpx.get(f"{registry_token.url}/v2/{repo}/tags/list", headers=headers).status_code
-
-    assert list_tags(pull_other) == 401
-    assert list_tags(pull_repo) == 200
-
-
-def test_anonymous_token_grants_nothing(registry_token: RegistryServer) -> None:
-    issuer = registry_token.issuer
-    assert issuer is not None and registry_token.token_realm is not None
-    repo = unique_repo()
-    images.push_image(registry_token, repo, "v1")
-    scope = f"repository:{repo}:pull"
-    token = httpx.get(
-        registry_token.token_realm, params={"service": issuer.service, "scope": scope}
-    ).json()["token"]
-
-    headers = {"Authorization": f"Bearer {token}"}
-    response = httpx.get(f"{registry_token.url}/v2/{repo}/tags/list", headers=headers)
-
-    assert response.status_code == 401
-    assert issuer.requests[-1].username is None
-
-
-def test_registry_refuses_tokens_from_an_untrusted_signer(registry_token: RegistryServer) -> None:
-    repo = unique_repo()
-    images.push_image(registry_token, repo, "v1")
-    rogue_ca = certs.new_ca("rogue CA")
-    rogue = TokenIssuer(
-        issuer="rig-token-issuer",
-        service="rig-registry",
-        users={},
-        signer=certs.issue(rogue_ca, "rogue signer", server_auth=False),
-    )
-    rogue.stop()  # never served; only its signing key is used
-    token = rogue.mint("rig-user", [{"type": "repository", "name": repo, "actions": ["pull"]}])
-
-    headers = {"Authorization": f"Bearer {token}"}
-    response = httpx.get(f"{registry_token.url}/v2/{repo}/tags/list", headers=headers)
-
-    assert response.status_code == 401
 
 
 def test_factory_starts_a_pull_through_mirror(
@@ -297,3 +189,46 @@ def test_bad_config_fails_fast_with_the_registry_log(tmp_path: Path) -> None:
         pass
     assert failure.value.exited
     assert "storage" in str(failure.value)
+
+
+ORPHAN_SCRIPT = """
+import pathlib, sys, tempfile, time
+from tests.rig.registry import running_registry
+with running_registry(pathlib.Path(tempfile.mkdtemp(dir=sys.argv[1]))) as server:
+    print(server.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def _exited(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"  # a zombie has exited, awaiting its reaper
+
+
+def test_registry_dies_when_its_parent_is_killed(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_SCRIPT, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert parent.stdout is not None
+    registry_pid = int(parent.stdout.readline())
+    assert not _exited(registry_pid)
+
+    parent.kill()  # SIGKILL: no atexit, no finally; only the kernel's pdeathsig is left
+    parent.wait()
+
+    deadline = time.monotonic() + 10
+    while not _exited(registry_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert _exited(registry_pid)
+    finally:
+        if not _exited(registry_pid):
+            os.kill(registry_pid, signal.SIGKILL)  # no orphan even when the test fails

@@ -1,9 +1,11 @@
-"""A token issuer for distribution's ``auth.token`` mode, and the bearer auth the rig pushes with.
+"""A token issuer for distribution's ``auth.token`` mode (the client side is ``bearer.py``).
 
 ``TokenIssuer`` is a small HTTP server (stdlib, one thread) on 127.0.0.1. ``GET /token?service=
 &scope=...`` with right basic credentials returns ``{"token", "access_token", "expires_in",
 "issued_at"}`` granting the requested actions; wrong credentials get 401; no credentials get an
-anonymous token that grants nothing (as Docker Hub does for private repositories). Tokens are
+anonymous token that grants nothing (as Docker Hub does for private repositories). The OAuth2
+form (``POST /token``, grant_type password or refresh_token, client_id required) works too; a
+refresh token from ``new_refresh_token`` is what docker calls an identity token. Tokens are
 ES256 JWTs whose ``x5c`` header carries a signing certificate issued by a CA; the registry trusts
 that CA through its ``rootcertbundle``. Every request is recorded so tests can count tokens per
 scope.
@@ -16,17 +18,15 @@ import binascii
 import datetime as dt
 import hmac
 import json
-import re
 import secrets
 import threading
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -45,6 +45,7 @@ class TokenRequest:
     service: str
     scopes: tuple[str, ...]
     granted: bool  # False when the credentials were wrong (401)
+    grant: str = "basic"  # "basic", "anonymous", or the OAuth2 grant_type of a POST
 
 
 def _b64url(data: bytes) -> str:
@@ -86,6 +87,7 @@ class TokenIssuer:
         self._signer = signer
         self._lock = threading.Lock()
         self._requests: list[TokenRequest] = []
+        self._refresh_tokens: dict[str, str] = {}
         self._server = ThreadingHTTPServer((LOCALHOST, 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -152,24 +154,60 @@ class TokenIssuer:
         )
         return signing_input + "." + _b64url(_es256(self._signer.key, signing_input.encode()))
 
-    def answer(self, authorization: str | None, query: str) -> tuple[int, dict[str, Any]]:
-        """The status and JSON body for one token request (the HTTP handler's logic)."""
-        params = parse_qs(query, keep_blank_values=True)
-        service = params.get("service", [self.service])[0]
-        scopes = tuple(params.get("scope", []))
-        username, password = _basic_credentials(authorization)
-        if service != self.service:
-            return 400, _error("INVALID_REQUEST", f"unknown service {service!r}")
-        known = username is not None and hmac.compare_digest(
-            self.users.get(username, "\0"), password or ""
-        )
-        granted = username is None or known
+    def new_refresh_token(self, username: str) -> str:
+        """An OAuth2 refresh token (a docker "identity token") that stands for ``username``."""
+        token = secrets.token_urlsafe(24)
         with self._lock:
-            self._requests.append(TokenRequest(username, service, scopes, granted))
-        if not granted:
+            self._refresh_tokens[token] = username
+        return token
+
+    def answer(self, authorization: str | None, query: str) -> tuple[int, dict[str, Any]]:
+        """Status and JSON body for ``GET /token?service=&scope=`` with optional basic auth."""
+        params = parse_qs(query, keep_blank_values=True)
+        username, password = _basic_credentials(authorization)
+        known = username is not None and self._password_ok(username, password or "")
+        request = TokenRequest(
+            username,
+            params.get("service", [self.service])[0],
+            tuple(params.get("scope", [])),
+            granted=username is None or known,
+            grant="basic" if username is not None else "anonymous",
+        )
+        return self._respond(request, known)
+
+    def answer_form(self, body: str) -> tuple[int, dict[str, Any]]:
+        """Status and JSON body for the OAuth2 ``POST /token`` (password or refresh_token grant)."""
+        form = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        grant = form.get("grant_type", "")
+        if grant not in ("password", "refresh_token") or not form.get("client_id"):
+            return 400, {"error": "unsupported_grant_type or missing client_id"}
+        if grant == "password":
+            username: str | None = form.get("username", "")
+            known = self._password_ok(username or "", form.get("password", ""))
+        else:
+            with self._lock:
+                username = self._refresh_tokens.get(form.get("refresh_token", ""))
+            known = username is not None
+        scopes = tuple(form.get("scope", "").split())
+        service = form.get("service", self.service)
+        request = TokenRequest(username, service, scopes, granted=known, grant=grant)
+        status, answer = self._respond(request, known)
+        if status == 200 and form.get("access_type") == "offline" and username is not None:
+            answer["refresh_token"] = self.new_refresh_token(username)
+        return status, answer
+
+    def _password_ok(self, username: str, password: str) -> bool:
+        return hmac.compare_digest(self.users.get(username, "\0"), password)
+
+    def _respond(self, request: TokenRequest, known: bool) -> tuple[int, dict[str, Any]]:
+        if request.service != self.service:
+            return 400, _error("INVALID_REQUEST", f"unknown service {request.service!r}")
+        with self._lock:
+            self._requests.append(request)
+        if not request.granted:
             return 401, _error("UNAUTHORIZED", "authentication required")
-        access = [a for a in map(parse_scope, scopes) if a is not None] if known else []
-        token = self.mint(username or "", access)
+        scopes = request.scopes if known else ()
+        token = self.mint(request.username or "", [a for a in map(parse_scope, scopes) if a])
         issued_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         body = {"token": token, "access_token": token, "expires_in": self.expires_in}
         return 200, body | {"issued_at": issued_at}
@@ -197,9 +235,19 @@ def _handler_for(issuer: TokenIssuer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             if url.path != "/token":
-                status, body = 404, _error("NOT_FOUND", url.path)
-            else:
-                status, body = issuer.answer(self.headers.get("Authorization"), url.query)
+                self._send(404, _error("NOT_FOUND", url.path))
+                return
+            self._send(*issuer.answer(self.headers.get("Authorization"), url.query))
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode("utf-8", errors="replace")
+            if urlsplit(self.path).path != "/token":
+                self._send(404, _error("NOT_FOUND", self.path))
+                return
+            self._send(*issuer.answer_form(body))
+
+        def _send(self, status: int, body: dict[str, Any]) -> None:
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -213,46 +261,3 @@ def _handler_for(issuer: TokenIssuer) -> type[BaseHTTPRequestHandler]:
             pass  # keep pytest output clean; requests are recorded on the issuer
 
     return Handler
-
-
-_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
-_REPO_PATH = re.compile(r"^/v2/(.+?)/(?:blobs|manifests|tags)/")
-
-
-class BearerAuth(httpx.Auth):
-    """Test-side client auth for the token registry: answer Bearer challenges, reuse tokens.
-
-    A token is remembered per repository (the push scope the rig asks for covers pull too), so
-    bulk pushes pay the challenge round trip once per repository.
-    """
-
-    requires_response_body = True
-
-    def __init__(self, username: str | None, password: str | None) -> None:
-        self._basic = httpx.BasicAuth(username, password or "") if username is not None else None
-        self._tokens: dict[str, str] = {}
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        match = _REPO_PATH.match(request.url.path)
-        repo = match.group(1) if match else ""
-        if token := self._tokens.get(repo):
-            request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        challenge = response.headers.get("WWW-Authenticate", "")
-        if response.status_code != 401 or not challenge.lower().startswith("bearer "):
-            return
-        params = dict(_CHALLENGE_PARAM.findall(challenge))
-        query = {"service": params.get("service", "")}
-        if repo:  # always ask for push so one token serves every request to the repository
-            query["scope"] = f"repository:{repo}:pull,push"
-        elif "scope" in params:
-            query["scope"] = params["scope"]
-        token_request = httpx.Request("GET", params["realm"], params=query)
-        if self._basic is not None:
-            token_request = next(self._basic.auth_flow(token_request))
-        token_response = yield token_request
-        token_response.raise_for_status()
-        token = token_response.json()["token"]
-        self._tokens[repo] = token
-        request.headers["Authorization"] = f"Bearer {token}"
-        yield request

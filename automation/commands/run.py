@@ -1,0 +1,184 @@
+"""`image-automation run [SOURCE...]`: the daemon. Scan, evaluate and push on schedule.
+
+Each ImageRepository is scanned at its interval; a new tag re-evaluates its policies at once,
+and a changed latestRef runs the automations that use the policy. SIGTERM or SIGINT stops
+scheduling, lets a running push finish, closes the state store and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from automation.commands.common import add_state_argument, state
+from automation.config import ImageRepository, secrets_paths_from_env
+from automation.config.duration import parse_duration
+from automation.daemon.plan import JITTER_CAP
+from automation.daemon.reload import policy_cache
+from automation.daemon.runner import Daemon, DaemonOptions, Observer
+from automation.errors import UsageError
+from automation.policysource import load_sources, parse_source
+from automation.reconcile import default_cache_dir
+
+HELP = "run as a daemon: scan, evaluate and push on each object's interval"
+
+EPILOG = """\
+SOURCE is a file or directory of policy files, or a branch and folder of a git repository,
+fetched again every --reload-interval (a committed change takes effect without a restart;
+a broken commit keeps the last good config and logs the error with file:line):
+
+  git+URL[#BRANCH[:PATH]]    BRANCH defaults to main, PATH to the repository root
+  e.g. git+https://git.example.com/fleet.git#main:policies
+       git+file:///srv/git/policies.git#main:clusters/prod
+
+Git sources are fetched without credentials (file://, public or mirrored remotes).
+"""
+
+log = logging.getLogger("automation.daemon")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="policy files/directories or git+URL#BRANCH:PATH (default: ./policies)",
+    )
+    parser.add_argument(
+        "--secrets",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="file or directory of v1 Secrets (also $IMAGE_AUTOMATION_SECRETS)",
+    )
+    add_state_argument(parser)
+    parser.add_argument(
+        "--cache", type=Path, default=None, metavar="DIR", help="where cached clones live"
+    )
+    parser.add_argument(
+        "--listen",
+        default="127.0.0.1:9292",
+        metavar="HOST:PORT",
+        help="webhooks, /healthz, /readyz and /metrics (default: %(default)s; 'off' to disable)",
+    )
+    parser.add_argument(
+        "--reload-interval",
+        type=_duration,
+        default=timedelta(minutes=1),
+        metavar="DURATION",
+        help="how often the policy sources are re-read (default: 1m)",
+    )
+    parser.add_argument(
+        "--jitter",
+        type=lambda text: _duration(text, allow_zero=True),
+        default=JITTER_CAP,
+        metavar="DURATION",
+        help="spread first runs over up to this long, a tenth of the interval at most "
+        "(default: 10s)",
+    )
+    parser.add_argument(
+        "--git-workers", type=int, default=2, metavar="N", help="automations run at once"
+    )
+
+
+def _duration(text: str, *, allow_zero: bool = False) -> timedelta:
+    try:
+        value = parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    if value < timedelta(0) or (value == timedelta(0) and not allow_zero):
+        raise argparse.ArgumentTypeError(f"{text!r}: must be positive")
+    return value
+
+
+def parse_listen(text: str) -> tuple[str, int] | None:
+    """`HOST:PORT` -> (host, port); `off` -> None."""
+    if text.strip().lower() == "off":
+        return None
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(f"--listen {text!r}: expected HOST:PORT (e.g. 127.0.0.1:9292) or off")
+    return host.strip("[]"), int(port)
+
+
+def run(args: argparse.Namespace) -> int:
+    listen = parse_listen(args.listen)
+    if args.git_workers < 1:
+        raise UsageError("--git-workers must be at least 1")
+    if args.verbose == 0:  # a daemon reports its decisions by default
+        logging.getLogger().setLevel(logging.INFO)
+    if args.verbose < 2:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    sources = tuple(parse_source(s) for s in (args.sources or ["policies"]))
+    cache: Path = args.cache or default_cache_dir()
+    secrets = (*args.secrets, *secrets_paths_from_env())
+    options = DaemonOptions(
+        sources, secrets, cache, args.reload_interval, args.git_workers, args.jitter
+    )
+    loaded = load_sources(sources, secrets, policy_cache(cache))
+    store = state(args)
+    try:
+        daemon = Daemon(loaded, store, options)
+        return asyncio.run(serve(daemon, listen))
+    finally:
+        store.close()
+
+
+async def serve(daemon: Daemon, listen: tuple[str, int] | None) -> int:
+    """Run until SIGTERM/SIGINT; then stop webhooks, stop the daemon, return 0."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        note = "stopping" if not stop.is_set() else "already stopping"
+        log.info("%s on %s", note, signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+    server = _server(daemon, listen) if listen is not None else None
+    await daemon.start()
+    if server is not None:
+        server.start()
+    await stop.wait()
+    if server is not None:
+        await loop.run_in_executor(None, server.stop)
+    await daemon.stop()
+    return 0
+
+
+def _server(daemon: Daemon, listen: tuple[str, int]) -> Any:
+    # Imported here: the HTTP side (and prometheus_client) loads only when it is wanted.
+    from automation.metrics import Metrics
+    from automation.server import WebhookServer, resolve_endpoints
+
+    metrics = Metrics()
+    observer: Observer = metrics
+    daemon.observer = observer
+
+    def endpoints() -> Sequence[Any]:
+        receivers: Mapping[Any, Any] = getattr(daemon.config, "receivers", {})
+        return resolve_endpoints(receivers.values(), daemon.config.secrets)
+
+    def repositories() -> Mapping[str, ImageRepository]:
+        return {str(k): r for k, r in daemon.config.image_repositories.items()}
+
+    host, port = listen
+    return WebhookServer(
+        host,
+        port,
+        endpoints=endpoints,
+        repositories=repositories,
+        on_scan=daemon.request_scan,
+        ready=daemon.ready,
+        metrics=metrics,
+    )
