@@ -3,7 +3,19 @@
 The shape is Flux's (v1, v1beta2 accepted), restricted to what a registry webhook can mean
 here: `spec.type` names the sender, `spec.secretRef` the Secret whose `token` key is the
 shared secret, `spec.resources` optionally the ImageRepositories it may trigger. Without
-resources, a receiver triggers every ImageRepository whose image the payload names.
+resources, a receiver triggers every ImageRepository (any namespace) whose image the payload
+names; with resources, only those, and only the ones the payload names when it names any.
+
+    apiVersion: notification.toolkit.fluxcd.io/v1
+    kind: Receiver
+    metadata: {name: ghcr, namespace: apps}
+    spec:
+      type: github            # dockerhub | quay | harbor | github | generic | generic-hmac
+      secretRef: {name: webhook-token}   # key `token`; also the HMAC key / Harbor auth header
+      resources:              # optional
+        - {kind: ImageRepository, name: app}
+
+The sender calls POST /hook/<hex sha256 of token + name + namespace> (Flux's webhook path).
 """
 
 from __future__ import annotations

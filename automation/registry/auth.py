@@ -26,6 +26,8 @@ from automation.registry.credentials import Credentials
 
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
 _REPO_PATH = re.compile(r"^/v2/(.+?)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)$")
+_UPLOAD_PATH = re.compile(r"^/v2/(.+?)/blobs/uploads/[^/]*$")  # mirroring (issue 8)
+_READ_METHODS = frozenset({"GET", "HEAD"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MIN_TOKEN_SECONDS = 60  # the distribution token spec's floor for expires_in
 _EXPIRY_MARGIN = 10.0
@@ -56,6 +58,15 @@ def scope_for_path(path: str) -> str:
     """`/v2/team/app/tags/list` -> `repository:team/app:pull`; "" for `/v2/` itself."""
     match = _REPO_PATH.match(path)
     return f"repository:{match.group(1)}:pull" if match else ""
+
+
+def scope_for_request(method: str, path: str) -> str:
+    """Like `scope_for_path`, but uploads and manifest writes need `pull,push` (mirroring)."""
+    upload = _UPLOAD_PATH.match(path)
+    if upload:
+        return f"repository:{upload.group(1)}:pull,push"
+    scope = scope_for_path(path)
+    return f"{scope},push" if scope and method.upper() not in _READ_METHODS else scope
 
 
 def origin(url: httpx.URL) -> tuple[str, int]:
@@ -114,7 +125,7 @@ class RegistryAuth(httpx.Auth):
         if not self.owns(request.url):
             yield request  # another host: never with our credentials
             return
-        scope = scope_for_path(request.url.path)
+        scope = scope_for_request(request.method, request.url.path)
         sent = self._preauthorize(request, scope)
         if sent is None and self.knows_bearer and scope:
             async with self._lock(scope):  # cold fan-out: the first task fetches, others reuse

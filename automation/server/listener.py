@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from automation.config.image import ImageRepository
+from automation.errors import AutomationError
 from automation.metrics import Metrics
 from automation.server.receivers import HOOK_PREFIX, Endpoint, find_endpoint
 from automation.server.webhooks import ACCEPTED, WebhookResult, handle
@@ -163,7 +164,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _hook(self, path: str) -> None:
         app = self.server.app
-        endpoint = find_endpoint(app.endpoints(), path)
+        endpoints = app.current_endpoints()
+        if endpoints is None:
+            app.metrics.webhook_request("unknown", 503)
+            self._text(503, "webhooks are unavailable", Retry_After="10")
+            return
+        endpoint = find_endpoint(endpoints, path)
         if endpoint is None:
             app.metrics.webhook_request("unknown", 404)
             log.info(
@@ -246,6 +252,18 @@ class WebhookServer:
             self._thread.join()
         self._server = None
         self._thread = None
+
+    def current_endpoints(self) -> Sequence[Endpoint] | None:
+        """The endpoints now, or None (logged, counted) when the provider fails, e.g. a
+        Receiver whose Secret went missing in a reload."""
+        try:
+            return self.endpoints()
+        except AutomationError as err:  # config errors name objects and fields, not secrets
+            log.error("webhooks unavailable: %s", err)
+        except Exception as err:
+            log.error("webhooks unavailable: %s", type(err).__name__, exc_info=True)
+        self.metrics.failed("webhook", "receivers_unavailable")
+        return None
 
     def is_ready(self) -> bool:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from automation.config.image import ImageRepository
 from automation.config.receiver import Receiver
@@ -31,22 +32,34 @@ class WebhookResult:
     repositories: frozenset[str] = frozenset()
 
 
-def _event(endpoint: Endpoint, headers: Mapping[str, str], payload: object) -> str:
+def _event(endpoint: Endpoint, headers: Mapping[str, str], payload: dict[str, object]) -> str:
     if endpoint.type == "github":
         return headers.get("x-github-event", "")
-    if endpoint.type == "harbor" and isinstance(payload, dict):
+    if endpoint.type == "harbor":
         kind = payload.get("type")
         return kind if isinstance(kind, str) else ""
     return ""
 
 
-def _decode(body: bytes, empty_ok: bool) -> object:
+def _decode(body: bytes, empty_ok: bool) -> dict[str, object]:
     if not body.strip() and empty_ok:
         return {}
     try:
-        return json.loads(body)
+        payload = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise PayloadError("the body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise PayloadError("the body is not a JSON object")
+    return payload
+
+
+@lru_cache(maxsize=4096)
+def _canonical(image: str) -> str | None:
+    """Parsing every spec.image on every call costs ~5 us each; configs repeat them."""
+    try:
+        return parse_repository(image).canonical
+    except AutomationError:
+        return None
 
 
 def _allowed(receiver: Receiver, repositories: Mapping[str, ImageRepository]) -> dict[str, str]:
@@ -62,10 +75,9 @@ def _allowed(receiver: Receiver, repositories: Mapping[str, ImageRepository]) ->
             for r in resources
         ):
             continue
-        try:
-            out[key] = parse_repository(repo.spec.image).canonical
-        except AutomationError:
-            continue  # reported by the scan itself; a webhook cannot fix it
+        canonical = _canonical(repo.spec.image)
+        if canonical is not None:  # a bad image is reported by the scan; a webhook can't fix it
+            out[key] = canonical
     return out
 
 
@@ -92,10 +104,10 @@ def handle(
         return WebhookResult(status, message, endpoint.key, endpoint.type, keys)
 
     receiver = endpoint.receiver
-    if receiver.spec.suspend:
-        return result(503, "receiver is suspended")
     if not authenticate(endpoint, headers, body):
         return result(401, "unauthorized")
+    if receiver.spec.suspend:
+        return result(503, "receiver is suspended")
     if endpoint.type == "github" and headers.get("x-github-event") == "ping":
         return result(200, "pong")
     try:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from automation.server import webhook_path
+from automation.errors import ConfigError, ConfigErrors
+from automation.server import Endpoint, webhook_path
 from tests.server.conftest import Listener, payload
 
 
@@ -51,6 +52,10 @@ def test_body_over_the_cap_is_413_and_not_read(
     body = b'{"image": "alpine", "pad": "' + b"x" * 2000 + b'"}'
     status, _, _ = listener.request("POST", listener.endpoints["generic"].path, body)
     assert status == 413
+    refused = listener.metrics.registry.get_sample_value(
+        "image_automation_webhook_requests_total", {"type": "generic", "status": "413"}
+    )
+    assert refused == 1
     small = b'{"image": "alpine"}'
     assert listener.post("generic", small)[0] == 202
     assert listener.scans == [{"default/alpine"}]
@@ -138,6 +143,7 @@ def test_metrics_exposes_every_family_after_calls(listener: Listener) -> None:
     listener.metrics.policy_changed("default/app")
     listener.metrics.pushed("default/fleet")
     listener.metrics.job_started(0.02)
+    listener.metrics.failed("automation", "GitAuthError")
     status, text, response = listener.request("GET", "/metrics")
     assert status == 200
     assert response.getheader("Content-Type").startswith("text/plain; version=")
@@ -146,6 +152,7 @@ def test_metrics_exposes_every_family_after_calls(listener: Listener) -> None:
         'image_automation_webhook_requests_total{status="202",type="dockerhub"} 1.0',
         'image_automation_webhook_requests_total{status="401",type="harbor"} 1.0',
         'image_automation_scans_total{result="ok"} 1.0',
+        'image_automation_failures_total{reason="GitAuthError",stage="automation"} 1.0',
         "image_automation_scan_duration_seconds_count 1.0",
         'image_automation_repository_tags{repository="default/app"} 12.0',
         'image_automation_policy_changes_total{policy="default/app"} 1.0',
@@ -181,3 +188,22 @@ def test_tokens_paths_and_signatures_never_reach_the_logs(
     for secret in ("token-of", hub[len("/hook/") :], "/hook/"):
         assert secret not in text
     assert "token-of" not in repr(listener.endpoints["hub"])
+
+
+def test_a_failing_endpoints_provider_is_503_not_a_dropped_connection(
+    listener: Listener, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = listener.endpoints["hub"].path
+
+    def broken() -> list[Endpoint]:
+        raise ConfigErrors([ConfigError("hooks.yaml", 3, "spec.secretRef", "Secret x not found")])
+
+    listener.server.endpoints = broken
+    status, _, response = listener.request("POST", path, payload("dockerhub.json"))
+    assert (status, response.getheader("Retry-After")) == (503, "10")
+    assert "hooks.yaml:3: spec.secretRef: Secret x not found" in caplog.text
+    assert listener.scans == []
+    failures = listener.metrics.registry.get_sample_value(
+        "image_automation_failures_total", {"stage": "webhook", "reason": "receivers_unavailable"}
+    )
+    assert failures == 1

@@ -52,3 +52,4 @@ def test_instances_are_independent_and_render_text() -> None:
     assert content_type.startswith("text/plain; version=")
     assert b"# TYPE image_automation_pushes_total counter" in body
     assert b'automation="default/a"' not in body
+    assert b"process_resident_memory_bytes " in body  # the standard process metrics too

@@ -68,3 +68,14 @@ def test_result_carries_receiver_identity_not_secrets(
     assert (result.status, result.receiver, result.receiver_type) == (202, "team/q", "quay")
     assert result.repositories == {"default/quay-app"}
     assert "token" not in repr(result)
+
+
+def test_authentication_comes_before_anything_is_revealed(
+    repositories: dict[str, ImageRepository],
+) -> None:
+    (paused,) = endpoints_for([receiver("s", "generic-hmac", suspend=True)])
+    assert handle(paused, {}, b"[]", repositories).status == 401  # not 503, not 400
+    (harbor,) = endpoints_for([receiver("h", "harbor")])
+    assert handle(harbor, {}, b"not json", repositories).status == 401
+    listed = handle(harbor, {"authorization": "token-of-h"}, b"[]", repositories)
+    assert (listed.status, listed.message) == (400, "the body is not a JSON object")
