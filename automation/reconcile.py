@@ -1,4 +1,4 @@
-"""One reconciliation cycle: scan -> evaluate policies -> automate (update, commit, push).
+"""One reconciliation cycle: scan -> evaluate policies -> mirror -> automate (commit, push).
 
 Only this module knows the order of the stages. Every step records its results in the state
 store; a failure of one object is reported and the others still run.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from automation.config import Config
 from automation.state import StateStore
 from automation.steps.automate import AutomationOutcome, run_automations
 from automation.steps.evaluate import PolicyOutcome, evaluate_policies
+from automation.steps.mirror import MirrorOutcome, mirror_policies
 from automation.steps.scan import DigestResolver, RepositoryOutcome, scan_repositories
 
 
@@ -24,6 +25,7 @@ class CycleReport:
     repositories: list[RepositoryOutcome]
     policies: list[PolicyOutcome]
     automations: list[AutomationOutcome]
+    mirrors: list[MirrorOutcome] = field(default_factory=list)  # issue 8
 
     @property
     def failed(self) -> bool:
@@ -31,6 +33,7 @@ class CycleReport:
             any(o.error for o in self.repositories)
             or any(o.error for o in self.policies)
             or any(o.error for o in self.automations)
+            or any(o.error for o in self.mirrors)
         )
 
 
@@ -43,14 +46,24 @@ def default_cache_dir() -> Path:
 async def refresh(
     config: Config, store: StateStore, now: datetime, *, force: bool = False
 ) -> tuple[list[RepositoryOutcome], list[PolicyOutcome]]:
-    """The registry half of a cycle: scan what is due, then evaluate the policies."""
+    """The registry half of a cycle: scan what is due, evaluate the policies, mirror."""
+    repositories, policies, _mirrors = await refresh_cycle(config, store, now, force=force)
+    return repositories, policies
+
+
+async def refresh_cycle(
+    config: Config, store: StateStore, now: datetime, *, force: bool = False, mirror: bool = True
+) -> tuple[list[RepositoryOutcome], list[PolicyOutcome], list[MirrorOutcome]]:
+    """`refresh`, also returning the mirror outcomes (issue 8); `mirror=False` copies nothing."""
     repositories = await scan_repositories(config, store, now, force=force)
     resolver = DigestResolver(config)
     try:
         policies = await evaluate_policies(config, store, resolver, now, force=force)
     finally:
         await resolver.aclose()
-    return repositories, policies
+    # Mirror failures are recorded, not raised: the automation then writes the source ref.
+    mirrors = await mirror_policies(config, store, now, force=force) if mirror else []
+    return repositories, policies, mirrors
 
 
 def reconcile(
@@ -64,9 +77,12 @@ def reconcile(
 ) -> CycleReport:
     """Run one cycle for everything due (everything with `force`)."""
     now = now or datetime.now(UTC)
-    repositories, policies = asyncio.run(refresh(config, store, now, force=force))
+    # A dry run writes nothing anywhere: no copies into mirror registries either.
+    repositories, policies, mirrors = asyncio.run(
+        refresh_cycle(config, store, now, force=force, mirror=not dry_run)
+    )
     # Git work runs here, in the calling thread, after the event loop has finished.
     automations = run_automations(
         config, store, cache or default_cache_dir(), now, force=force, dry_run=dry_run
     )
-    return CycleReport(repositories, policies, automations)
+    return CycleReport(repositories, policies, automations, mirrors)

@@ -11,7 +11,13 @@ from typing import Any
 
 from automation.config import ImagePolicy, ImageRepository, ImageUpdateAutomation
 from automation.reference import LatestRef
-from automation.state import AutomationRecord, HistoryEntry, PolicyRecord, ScanRecord
+from automation.state import (
+    AutomationRecord,
+    HistoryEntry,
+    MirrorRecord,
+    PolicyRecord,
+    ScanRecord,
+)
 
 
 def _time(value: datetime | None) -> str | None:
@@ -60,6 +66,7 @@ def policy_status(
     obj: ImagePolicy | None,
     record: PolicyRecord | None,
     pinned: HistoryEntry | None = None,
+    mirror: MirrorRecord | None = None,
 ) -> dict[str, Any]:
     status: dict[str, Any] = {}
     if record is not None and record.latest_ref is not None:
@@ -72,6 +79,8 @@ def policy_status(
             "ref": _ref(pinned.ref),
             "message": f"pinned to generation {pinned.generation} ({pinned.ref}) by rollback",
         }
+    if mirror is not None:
+        status["mirror"] = mirror_status(mirror)
     if record is not None and record.last_error:
         status["conditions"] = _ready(False, "Failure", record.last_error)
     elif record is not None and record.latest_ref is not None:
@@ -79,6 +88,24 @@ def policy_status(
     else:
         status["conditions"] = _ready(False, "Progressing", "not evaluated yet")
     return _document("ImagePolicy", key, obj, status)
+
+
+def mirror_status(mirror: MirrorRecord) -> dict[str, Any]:
+    """Beyond Flux (issue 8): the last copy of the policy's ref into its mirror."""
+    out: dict[str, Any] = {
+        "sourceRef": mirror.source_ref,
+        "verified": mirror.verified,
+        "time": _time(mirror.time),
+    }
+    if mirror.mirror_ref is not None:
+        out["image"] = mirror.mirror_ref.name
+        if mirror.verified:
+            out["ref"] = _ref(mirror.mirror_ref)
+    if mirror.digest:
+        out["digest"] = mirror.digest
+    if mirror.error:
+        out["error"] = mirror.error
+    return out
 
 
 def automation_status(

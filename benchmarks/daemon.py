@@ -130,8 +130,9 @@ def report(
     scans = store.list_scans()
     policies = [p for p in store.list_policies() if p.latest_ref is not None]
     store.close()
+    ran = samples[-1][0] if samples else 0.0
     print(f"daemon: {args.repos} ImageRepositories + {args.repos} ImagePolicies, "
-          f"interval {args.interval}, ran {samples[-1][0] if samples else 0:.0f}s, exit {code}")  # fmt: skip
+          f"interval {args.interval}, ran {ran:.0f}s, exit {code}")  # fmt: skip
     print(f"work:   {len(scans)} repositories scanned, {len(policies)} policies with a latestRef")
     print(f"CPU:    steady state (after {args.warmup:.0f}s) mean {mean * 100:.1f}% of one core, "
           f"median 1 s sample {steady[len(steady) // 2] * 100:.1f}% (idle between scans), "

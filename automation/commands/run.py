@@ -19,9 +19,10 @@ from typing import Any
 from automation.commands.common import add_state_argument, state
 from automation.config import ImageRepository, secrets_paths_from_env
 from automation.config.duration import parse_duration
+from automation.daemon.chain import Observer
 from automation.daemon.plan import JITTER_CAP
 from automation.daemon.reload import policy_cache
-from automation.daemon.runner import Daemon, DaemonOptions, Observer
+from automation.daemon.runner import Daemon, DaemonOptions
 from automation.errors import UsageError
 from automation.policysource import load_sources, parse_source
 from automation.reconcile import default_cache_dir

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr
 from pydantic.alias_generators import to_camel
@@ -125,6 +125,6 @@ class Object(Model):
     def source(self) -> SourceLocation:
         return self._source
 
-    def located(self, source: SourceLocation) -> Object:
+    def located(self, source: SourceLocation) -> Self:
         self._source = source
         return self

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from automation.config.base import Object, ObjectKey
 from automation.config.image import ImagePolicy, ImageRepository
+from automation.config.receiver import Receiver
 from automation.config.secret import Secret
 from automation.config.source import GitRepository
 from automation.config.update import ImageUpdateAutomation
@@ -19,6 +20,7 @@ class Config:
     image_policies: dict[ObjectKey, ImagePolicy] = field(default_factory=dict)
     automations: dict[ObjectKey, ImageUpdateAutomation] = field(default_factory=dict)
     secrets: dict[ObjectKey, Secret] = field(default_factory=dict)
+    receivers: dict[ObjectKey, Receiver] = field(default_factory=dict)
 
     def _table(self, obj: Object) -> dict[ObjectKey, object]:
         tables: dict[type, dict[ObjectKey, object]] = {
@@ -27,6 +29,7 @@ class Config:
             ImagePolicy: self.image_policies,  # type: ignore[dict-item]
             ImageUpdateAutomation: self.automations,  # type: ignore[dict-item]
             Secret: self.secrets,  # type: ignore[dict-item]
+            Receiver: self.receivers,  # type: ignore[dict-item]
         }
         return tables[type(obj)]
 

@@ -141,4 +141,9 @@ def crosscheck(config: Config) -> list[ConfigError]:
         errors.extend(_check_policy(config, policy))
     for automation in config.automations.values():
         errors.extend(_check_automation(config, automation))
+    from automation.server import check_receivers
+
+    errors.extend(
+        check_receivers(config.receivers.values(), config.secrets, config.image_repositories)
+    )
     return sorted(errors, key=lambda e: (e.file, e.line or 0))

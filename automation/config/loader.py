@@ -19,6 +19,7 @@ from automation.config.base import Object, SourceLocation
 from automation.config.config import Config
 from automation.config.documents import Document, read_documents, yaml_files
 from automation.config.image import ImagePolicy, ImageRepository
+from automation.config.receiver import Receiver
 from automation.config.secret import Secret
 from automation.config.source import GitRepository
 from automation.config.update import ImageUpdateAutomation
@@ -33,14 +34,20 @@ KINDS: dict[tuple[str, str], type[Object]] = {
     ("image.toolkit.fluxcd.io", "ImageRepository"): ImageRepository,
     ("image.toolkit.fluxcd.io", "ImagePolicy"): ImagePolicy,
     ("image.toolkit.fluxcd.io", "ImageUpdateAutomation"): ImageUpdateAutomation,
+    ("notification.toolkit.fluxcd.io", "Receiver"): Receiver,
     ("", "Secret"): Secret,
 }
 VERSIONS = {
     "source.toolkit.fluxcd.io": ("v1", "v1beta2"),
     "image.toolkit.fluxcd.io": ("v1", "v1beta2"),
+    "notification.toolkit.fluxcd.io": ("v1", "v1beta2"),
     "": ("v1",),
 }
-OUR_GROUPS = ("source.toolkit.fluxcd.io", "image.toolkit.fluxcd.io")
+OUR_GROUPS = (
+    "source.toolkit.fluxcd.io",
+    "image.toolkit.fluxcd.io",
+    "notification.toolkit.fluxcd.io",
+)
 
 
 def _explain(error: Any) -> str:

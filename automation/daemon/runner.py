@@ -1,96 +1,52 @@
-"""The daemon: config -> scheduled jobs -> scan -> evaluate -> automate, until told to stop.
+"""The daemon: config -> scheduled jobs, reloads, start and stop.
 
-In: the policy sources, a state store, a cache directory. Out: scans, policy refs and pushes
-on schedule, one log line per decision. The chain: a scan job scans its repository (batched
-with others due at the same moment) and evaluates that repository's policies; every policy
-whose latestRef changed triggers the automations that select it. `Always` policies and
-automations also run on their own intervals. A reload job re-reads the sources; a broken
-config keeps the last good one in force.
-
-Threads: the event loop runs the scheduler, registry scans and policy evaluation. Automations
-run in a small thread pool: their network work is `git` subprocesses (automation/git), so the
-worker thread mostly waits on a child and the libgit2-callback slowdown next to busy Python
-threads (libraries.md section 3, pitfall 2) does not apply. Config loading runs in its own
-thread so a slow fetch or parse does not delay scans.
+In: the loaded policy sources, a state store, options. Out: one job per ImageRepository,
+`Always` ImagePolicy and ImageUpdateAutomation (their work is in `chain`), plus a reload job
+that re-reads the sources every `reload_interval` and makes the jobs match: new objects are
+scheduled, deleted ones unscheduled, changed ones re-run at once. A broken config keeps the
+last good one in force (`reload`). First runs come from the state store, so a restart does
+not rescan what was scanned a minute ago.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
-from automation.config import Config, ObjectKey
+from automation.config import Config
 from automation.config.crosscheck import crosscheck
-from automation.daemon.batch import Batcher
+from automation.daemon.chain import Chain, Observer, note, object_key
 from automation.daemon.plan import (
     JITTER_CAP,
     JobKind,
     JobSpec,
-    automations_by_policy,
-    backoff,
     desired_jobs,
     diff_jobs,
     first_run,
     job_id,
-    policies_by_repository,
 )
 from automation.daemon.reload import ConfigReloader
-from automation.errors import AutomationError
 from automation.policysource import LoadedConfig, PolicySource
 from automation.scheduler import JobFunc, Scheduler, utc_now
 from automation.state import StateStore
-from automation.steps.automate import AutomationOutcome, run_automation
 from automation.steps.due import spec_hash
-from automation.steps.evaluate import PolicyOutcome, evaluate_policies
-from automation.steps.scan import (
-    DigestResolver,
-    RepositoryOutcome,
-    repository_hash,
-    scan_repositories,
-)
-
-log = logging.getLogger("automation.daemon")
+from automation.steps.scan import repository_hash
 
 RELOAD_JOB = "reload:config"
-
-
-class Observer(Protocol):
-    """What the daemon reports to metrics (automation/metrics.py implements it)."""
-
-    def scan_finished(
-        self, repository: str, seconds: float, tags: int | None, error: BaseException | None
-    ) -> None: ...
-    def policy_changed(self, policy: str) -> None: ...
-    def pushed(self, automation: str) -> None: ...
-    def failed(self, stage: str, error: BaseException | str) -> None: ...
-    def job_started(self, delay_seconds: float) -> None: ...
 
 
 @dataclass(frozen=True)
 class DaemonOptions:
     sources: tuple[PolicySource, ...]
     secrets: tuple[Path, ...]
-    cache: Path  # clones of automation targets; policy sources under cache/"policies"
+    cache: Path  # clones of automation targets; policy sources in reload.policy_cache(cache)
     reload_interval: timedelta = timedelta(minutes=1)
     git_workers: int = 2
     jitter: timedelta = JITTER_CAP  # first runs spread over at most this long
-
-
-def _key(text: str) -> ObjectKey:
-    namespace, _, name = text.partition("/")
-    return ObjectKey(namespace, name)
-
-
-def note(level: int, message: str, **fields: object) -> None:
-    """One log line per decision; `fields` become JSON keys with --log-format json."""
-    log.log(level, message, extra={"fields": fields})
 
 
 class Daemon:
@@ -105,21 +61,33 @@ class Daemon:
     ) -> None:
         self.store = store
         self.options = options
-        self.observer = observer
         self.clock = clock
         self.scheduler = Scheduler(clock=clock)
-        self.config = loaded.config
         self.reloader = ConfigReloader(options.sources, options.secrets, options.cache, loaded)
+        self.chain = Chain(
+            loaded.config,
+            store,
+            self.scheduler,
+            options.cache,
+            clock,
+            git_workers=options.git_workers,
+        )
+        self.chain.observer = observer
         self._jobs: dict[str, JobSpec] = {}
         self._policy_prints: dict[str, str] = {}
-        self._failures: dict[str, int] = {}
-        self._autos_of: dict[str, tuple[str, ...]] = {}
-        self._policies_of: dict[str, tuple[str, ...]] = {}
-        self._git = ThreadPoolExecutor(options.git_workers, thread_name_prefix="git")
-        self._scans = Batcher(self._scan_batch)
-        self._evaluations = Batcher(self._evaluate_batch)
         self._started = False
-        self._stopping = False
+
+    @property
+    def config(self) -> Config:
+        return self.chain.config
+
+    @property
+    def observer(self) -> Observer | None:
+        return self.chain.observer
+
+    @observer.setter
+    def observer(self, value: Observer | None) -> None:
+        self.chain.observer = value
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -132,24 +100,18 @@ class Daemon:
         self._started = True
         note(logging.INFO, f"daemon started: {len(self._jobs)} jobs", jobs=len(self._jobs))
 
-    def _job_started(self, lag: float) -> None:
-        if self.observer is not None:
-            self.observer.job_started(lag)
-
     def ready(self) -> bool:
-        return self._started and not self._stopping
+        return self._started and not self.chain.stopping
 
     async def stop(self) -> None:
-        """Stop scheduling; cancel scans in flight; let a running git push finish."""
-        self._stopping = True
+        """Stop scheduling; abandon scans in flight; let a running git push finish."""
         busy = sorted(j for j in self._jobs if self.scheduler.is_running(j))
         note(logging.INFO, "stopping", running=busy)
-        await self._scans.cancel()
-        await self._evaluations.cancel()
-        # Registry work is abandoned (each result is written in one transaction); a running
-        # automation finishes its push, which is atomic, so the remote never holds half of it.
+        await self.chain.stop()
+        # Each scan or policy result is written in one transaction, so abandoning them is
+        # safe; a running automation finishes its push, which is atomic.
         await self.scheduler.shutdown(wait=True)
-        await asyncio.get_running_loop().run_in_executor(None, self._git.shutdown, True)
+        await asyncio.get_running_loop().run_in_executor(None, self.chain.close)
         note(logging.INFO, "stopped")
 
     def request_scan(self, keys: set[str]) -> None:
@@ -159,6 +121,10 @@ class Daemon:
                 note(logging.INFO, f"scan {key} requested", object=key)
                 self.scheduler.trigger_now(job_id(JobKind.SCAN, key))
 
+    def _job_started(self, lag: float) -> None:
+        if self.observer is not None:
+            self.observer.job_started(lag)
+
     # -- config ---------------------------------------------------------------------------
 
     def apply(self, config: Config) -> None:
@@ -166,18 +132,15 @@ class Daemon:
         now = self.clock()
         desired = desired_jobs(config)
         changes = diff_jobs(self._jobs, desired)
-        first = not self._jobs and not self._started
-        self.config = config
-        self._autos_of = automations_by_policy(config)
-        self._policies_of = policies_by_repository(config)
+        self.chain.use(config)
         for removed in changes.removed:
             self.scheduler.remove(removed)
-            self._failures.pop(removed, None)
+            self.chain.failures.pop(removed, None)
             note(logging.INFO, f"unscheduled {removed}", job=removed)
         for spec in changes.added:
             when = self._first_run(spec, now)
             self.scheduler.ensure(spec.job_id, spec.interval, self._func(spec), first_run=when)
-            if not first:
+            if self._started:
                 note(
                     logging.INFO, f"scheduled {spec.job_id} every {spec.interval}", job=spec.job_id
                 )
@@ -186,11 +149,24 @@ class Daemon:
             self.scheduler.trigger_now(spec.job_id)
             note(logging.INFO, f"{spec.job_id} changed: running it now", job=spec.job_id)
         self._jobs = desired
+        # Policies without a job of their own: evaluate the new and edited ones now.
         prints = {str(k): spec_hash(p.spec) for k, p in config.image_policies.items()}
-        changed = {k for k, h in prints.items() if self._policy_prints.get(k) != h}
+        edited = {k for k, h in prints.items() if self._policy_prints.get(k) != h}
         self._policy_prints = prints
-        if changed:
-            asyncio.get_running_loop().create_task(self._evaluate_keys(changed))
+        if edited:
+            asyncio.get_running_loop().create_task(self.chain.evaluate(edited))
+
+    def _func(self, spec: JobSpec) -> JobFunc:
+        work = {
+            JobKind.SCAN: self.chain.scan,
+            JobKind.POLICY: self.chain.policy,
+            JobKind.AUTOMATION: self.chain.automate,
+        }[spec.kind]
+
+        async def job() -> timedelta | None:
+            return await work(spec.key)
+
+        return job
 
     def _first_run(self, spec: JobSpec, now: datetime) -> datetime:
         last, failed = self._last_run(spec)
@@ -200,7 +176,7 @@ class Daemon:
         """When the state store says this object last ran, and whether that run failed."""
         if spec.kind is JobKind.SCAN:
             scan = self.store.get_scan(spec.key)
-            repo = self.config.image_repositories[_key(spec.key)]
+            repo = self.config.image_repositories[object_key(spec.key)]
             if scan is None or scan.spec_hash != repository_hash(repo):
                 return None, False
             return scan.scan_time, bool(scan.last_error)
@@ -209,6 +185,16 @@ class Daemon:
             return (policy.evaluated_time, bool(policy.last_error)) if policy else (None, False)
         auto = self.store.get_automation(spec.key)
         return (auto.last_run_time, bool(auto.last_error)) if auto else (None, False)
+
+    async def _reload(self) -> timedelta | None:
+        self._report_lag()
+        loop = asyncio.get_running_loop()
+        config = await loop.run_in_executor(None, self.reloader.reload)
+        if config is not None and not self.chain.stopping:
+            for problem in crosscheck(config):
+                note(logging.WARNING, f"config: {problem}", file=problem.file, line=problem.line)
+            self.apply(config)
+        return None
 
     def _report_lag(self) -> None:
         """One line per reload cycle: how late jobs started against their fire times."""
@@ -223,125 +209,3 @@ class Daemon:
                 lag_p99=round(p99, 4),
                 lag_max=round(lags[-1], 4),
             )
-
-    async def _reload(self) -> timedelta | None:
-        self._report_lag()
-        loop = asyncio.get_running_loop()
-        config = await loop.run_in_executor(None, self.reloader.reload)
-        if config is not None and not self._stopping:
-            for problem in crosscheck(config):
-                note(logging.WARNING, f"config: {problem}", file=problem.file, line=problem.line)
-            self.apply(config)
-        return None
-
-    # -- jobs -----------------------------------------------------------------------------
-
-    def _func(self, spec: JobSpec) -> JobFunc:
-        runs = {
-            JobKind.SCAN: self._scan,
-            JobKind.POLICY: self._policy,
-            JobKind.AUTOMATION: self._automate,
-        }[spec.kind]
-
-        async def job() -> timedelta | None:
-            return await runs(spec.key)
-
-        return job
-
-    def _outcome(self, kind: JobKind, key: str, error: str) -> timedelta | None:
-        """Count failures in a row; a failing object waits `backoff(n)` instead of its interval."""
-        jid = job_id(kind, key)
-        if not error:
-            self._failures.pop(jid, None)
-            return None
-        failures = self._failures[jid] = self._failures.get(jid, 0) + 1
-        if self.observer is not None:
-            self.observer.failed(kind.value, "error")
-        delay = backoff(failures)
-        note(
-            logging.WARNING,
-            f"{jid} failed ({failures} in a row), retry in {delay}: {error}",
-            job=jid,
-            failures=failures,
-            retry_seconds=delay.total_seconds(),
-        )
-        return delay
-
-    async def _scan(self, key: str) -> timedelta | None:
-        outcome = await self._scans.submit(key)
-        if not isinstance(outcome, RepositoryOutcome):
-            return None
-        policies = self._policies_of.get(key, ())
-        if not outcome.error and policies:
-            await self._evaluate_keys(set(policies))
-        return self._outcome(JobKind.SCAN, key, outcome.error)
-
-    async def _policy(self, key: str) -> timedelta | None:
-        outcome = await self._evaluations.submit(key)
-        error = outcome.error if isinstance(outcome, PolicyOutcome) else ""
-        return self._outcome(JobKind.POLICY, key, error)
-
-    async def _evaluate_keys(self, keys: set[str]) -> None:
-        await asyncio.gather(*(self._evaluations.submit(k) for k in sorted(keys)))
-
-    async def _automate(self, key: str) -> timedelta | None:
-        auto = self.config.automations.get(_key(key))
-        if auto is None or self._stopping:
-            return None
-        loop = asyncio.get_running_loop()
-        config, cache, now = self.config, self.options.cache, self.clock()
-        outcome: AutomationOutcome = await loop.run_in_executor(
-            self._git, run_automation, config, self.store, auto, cache, now
-        )
-        if outcome.commit and self.observer is not None:
-            self.observer.pushed(key)
-        if outcome.commit:
-            note(
-                logging.INFO,
-                f"automation {key}: pushed {outcome.commit[:12]} to {outcome.branch}",
-                object=key,
-                commit=outcome.commit,
-                branch=outcome.branch,
-                changes=outcome.changes,
-            )
-        elif outcome.skipped or not outcome.error:
-            note(logging.DEBUG, f"automation {key}: {outcome.skipped or 'no change'}", object=key)
-        return self._outcome(JobKind.AUTOMATION, key, outcome.error)
-
-    # -- batches --------------------------------------------------------------------------
-
-    async def _scan_batch(self, keys: set[str]) -> Mapping[str, object]:
-        started = time.monotonic()
-        outcomes = await scan_repositories(self.config, self.store, self.clock(), only=keys)
-        seconds = time.monotonic() - started
-        for o in outcomes:
-            if self.observer is not None and not o.skipped:
-                error = AutomationError(o.error) if o.error else None
-                self.observer.scan_finished(o.key, seconds, o.tag_count, error)
-            if o.changed:
-                note(logging.INFO, f"scan {o.key}: new tags ({o.tag_count})", object=o.key)
-        return {o.key: o for o in outcomes}
-
-    async def _evaluate_batch(self, keys: set[str]) -> Mapping[str, object]:
-        resolver = DigestResolver(self.config)
-        try:
-            outcomes = await evaluate_policies(
-                self.config, self.store, resolver, self.clock(), only=keys
-            )
-        finally:
-            await resolver.aclose()
-        for o in outcomes:
-            if o.changed:
-                autos = self._autos_of.get(o.key, ())
-                note(
-                    logging.INFO,
-                    f"policy {o.key}: latest {o.latest} ({o.reason})",
-                    object=o.key,
-                    latest=str(o.latest),
-                    automations=list(autos),
-                )
-                if self.observer is not None:
-                    self.observer.policy_changed(o.key)
-                for auto in autos:
-                    self.scheduler.trigger_now(job_id(JobKind.AUTOMATION, auto))
-        return {o.key: o for o in outcomes}

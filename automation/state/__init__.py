@@ -4,13 +4,20 @@ The only importer of the database layer (sqlite3). Callers use `open_store()` an
 `StateStore` protocol.
 """
 
-from automation.state.records import AutomationRecord, HistoryEntry, PolicyRecord, ScanRecord
+from automation.state.records import (
+    AutomationRecord,
+    HistoryEntry,
+    MirrorRecord,
+    PolicyRecord,
+    ScanRecord,
+)
 from automation.state.store import STATE_ENV, StateStore, default_state_path, open_store, pinned_ref
 
 __all__ = [
     "STATE_ENV",
     "AutomationRecord",
     "HistoryEntry",
+    "MirrorRecord",
     "PolicyRecord",
     "ScanRecord",
     "StateStore",

@@ -61,3 +61,21 @@ class AutomationRecord:
     observed_source_revision: str = ""
     last_error: str = ""
     failures: int = 0
+
+
+# --- mirroring (issue 8) ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MirrorRecord:
+    """The last mirror copy for one ImagePolicy: which source ref, the mirror's ref, the
+    digest the mirror verified, and the error when the copy or the verification failed."""
+
+    key: str
+    source_ref: str
+    mirror_ref: LatestRef | None = None
+    digest: str = ""
+    time: datetime | None = None
+    error: str = ""
+
+    @property
+    def verified(self) -> bool:
+        return self.mirror_ref is not None and bool(self.digest) and not self.error

@@ -18,7 +18,13 @@ from typing import Any
 
 from automation.errors import StateError
 from automation.reference import LatestRef
-from automation.state.records import AutomationRecord, HistoryEntry, PolicyRecord, ScanRecord
+from automation.state.records import (
+    AutomationRecord,
+    HistoryEntry,
+    MirrorRecord,
+    PolicyRecord,
+    ScanRecord,
+)
 
 # Index i holds the script that upgrades a database from version i to i + 1.
 MIGRATIONS: list[str] = [
@@ -44,6 +50,13 @@ MIGRATIONS: list[str] = [
         last_push_time TEXT, observed_policies TEXT NOT NULL DEFAULT '{}',
         observed_source_revision TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',
         failures INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+    # 2: mirror copies per ImagePolicy (issue 8)
+    """
+    CREATE TABLE mirrors (
+        key TEXT PRIMARY KEY, source_ref TEXT NOT NULL, mirror_ref TEXT,
+        digest TEXT NOT NULL DEFAULT '', time TEXT, error TEXT NOT NULL DEFAULT ''
     );
     """,
 ]
@@ -305,6 +318,28 @@ class SQLiteStore:
                     record.failures,
                 ),
             )
+
+    # mirrors (issue 8) -----------------------------------------------------------------
+    def record_mirror(
+        self,
+        key: str,
+        source_ref: str,
+        mirror_ref: LatestRef | None,
+        digest: str,
+        now: datetime,
+        error: str = "",
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO mirrors VALUES (?,?,?,?,?,?)",
+                (key, source_ref, _ref(mirror_ref), digest, _time(now), error),
+            )
+
+    def get_mirror(self, key: str) -> MirrorRecord | None:
+        row = self._one("SELECT * FROM mirrors WHERE key = ?", key)
+        if row is None:
+            return None
+        return MirrorRecord(row[0], row[1], _parse_ref(row[2]), row[3], _parse_time(row[4]), row[5])
 
     def close(self) -> None:
         with self._lock:

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Protocol
 
 from automation.reference import LatestRef
-from automation.state.records import AutomationRecord, HistoryEntry, PolicyRecord, ScanRecord
+from automation.state.records import (
+    AutomationRecord,
+    HistoryEntry,
+    MirrorRecord,
+    PolicyRecord,
+    ScanRecord,
+)
 
 STATE_ENV = "IMAGE_AUTOMATION_STATE"
 
@@ -39,6 +45,18 @@ class StateStore(Protocol):
     def get_automation(self, key: str) -> AutomationRecord | None: ...
     def list_automations(self) -> list[AutomationRecord]: ...
     def put_automation(self, record: AutomationRecord) -> None: ...
+
+    # Mirror copies, per ImagePolicy (issue 8)
+    def record_mirror(
+        self,
+        key: str,
+        source_ref: str,
+        mirror_ref: LatestRef | None,
+        digest: str,
+        now: datetime,
+        error: str = "",
+    ) -> None: ...
+    def get_mirror(self, key: str) -> MirrorRecord | None: ...
 
     def snapshot(self, path: Path) -> StateStore: ...
     def close(self) -> None: ...

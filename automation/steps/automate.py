@@ -39,6 +39,7 @@ from automation.manifests.changeset import ChangeSet
 from automation.reference import LatestRef
 from automation.state import AutomationRecord, StateStore, pinned_ref
 from automation.steps.due import interval_elapsed
+from automation.steps.mirror import mirrored_ref
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ class AutomationOutcome:
 def policy_refs(
     config: Config, store: StateStore, auto: ImageUpdateAutomation
 ) -> dict[str, LatestRef]:
-    """Refs of the policies this automation selects, by policy name; a rollback pin wins."""
+    """Refs of the policies this automation selects, by policy name; a rollback pin wins.
+    With a mirror's `rewrite_refs`, the mirror's name replaces a ref it verifiably holds."""
     refs: dict[str, LatestRef] = {}
     for key in config.policies_for(auto):
         ref = pinned_ref(store, str(key))
@@ -67,7 +69,7 @@ def policy_refs(
             record = store.get_policy(str(key))
             ref = record.latest_ref if record else None
         if ref is not None:
-            refs[key.name] = ref
+            refs[key.name] = mirrored_ref(config, store, str(key), ref) or ref  # issue 8
     return refs
 
 

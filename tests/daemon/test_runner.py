@@ -89,14 +89,14 @@ def test_a_failing_repository_backs_off_while_the_others_keep_their_schedule(
     async def body(d: Daemon) -> None:
         broken = "scan:apps/broken"
         for failures, delay in ((1, 5), (2, 10), (3, 20)):
-            await _until(lambda n=failures: d._failures.get(broken) == n)  # type: ignore[misc]
+            await _until(lambda n=failures: d.chain.failures.get(broken) == n)  # type: ignore[misc]
             next_run = d.scheduler.next_run(broken)
             expected = datetime.now(UTC) + timedelta(seconds=delay)
             assert next_run is not None and abs(next_run - expected) < timedelta(seconds=1)
             d.request_scan({"apps/broken"})  # do not wait out the backoff in real time
         good = d.scheduler.next_run("scan:apps/app")
         assert good is not None and good > datetime.now(UTC) + timedelta(minutes=59)
-        assert "scan:apps/app" not in d._failures
+        assert "scan:apps/app" not in d.chain.failures
         scan = d.store.get_scan("apps/broken")
         assert scan is not None and "nothing/here" in scan.last_error
 

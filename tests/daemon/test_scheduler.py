@@ -76,8 +76,10 @@ def test_a_returned_delay_moves_the_next_run() -> None:
         await asyncio.sleep(0.01)
         next_run = s.next_run("scan:a/x")
         assert next_run is not None
-        assert before + timedelta(seconds=299) <= next_run <= datetime.now(UTC) + timedelta(
-            seconds=301
+        assert (
+            before + timedelta(seconds=299)
+            <= next_run
+            <= datetime.now(UTC) + timedelta(seconds=301)
         )
 
     _run(body)

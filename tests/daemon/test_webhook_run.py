@@ -65,7 +65,9 @@ def test_webhook_triggers_the_scan_and_the_push_long_before_the_interval(
     sent = time.monotonic()
     response = httpx.post(url + path, json={"image": image}, timeout=10)
     assert response.status_code == 202, response.text
-    wait_until(lambda: "1.4.0" in read_file_at(bare_remote, "main", "clusters/app.yaml"), 15, daemon)
+    wait_until(
+        lambda: "1.4.0" in read_file_at(bare_remote, "main", "clusters/app.yaml"), 15, daemon
+    )
     assert time.monotonic() - sent < 10  # the scan interval is an hour
     assert "s3cret-hook-token" not in daemon.log_path.read_text()
     assert daemon.terminate() == 0

@@ -1,0 +1,207 @@
+"""The work behind the jobs: scan -> evaluate -> automate, with failure counting and backoff.
+
+In: the current config (swapped on reload), the state store, the scheduler (to trigger the
+next link). Out: each job's result as the scheduler wants it, `None` (next run after the
+interval) or a backoff delay, and one log line per decision.
+
+A scan job's repository is scanned in a batch with the others due at the same moment, then
+that repository's policies are evaluated (also batched); each policy whose latestRef changed
+triggers the automations that select it. Automations run in a small thread pool: their network
+work is `git` subprocesses (automation/git), so the worker thread mostly waits on a child and
+the libgit2-callback slowdown next to busy Python threads (libraries.md section 3, pitfall 2)
+does not apply; the short local pygit2 and YAML work shares the GIL with an idle event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from automation.config import Config, ObjectKey
+from automation.daemon.batch import Batcher
+from automation.daemon.plan import (
+    JobKind,
+    automations_by_policy,
+    backoff,
+    job_id,
+    policies_by_repository,
+)
+from automation.errors import AutomationError
+from automation.scheduler import Scheduler
+from automation.state import StateStore
+from automation.steps.automate import AutomationOutcome, run_automation
+from automation.steps.evaluate import PolicyOutcome, evaluate_policies
+from automation.steps.scan import DigestResolver, RepositoryOutcome, scan_repositories
+
+log = logging.getLogger("automation.daemon")
+
+
+class Observer(Protocol):
+    """What the daemon reports to metrics (automation/metrics.py implements it)."""
+
+    def scan_finished(
+        self, repository: str, seconds: float, tags: int | None, error: BaseException | None
+    ) -> None: ...
+    def policy_changed(self, policy: str) -> None: ...
+    def pushed(self, automation: str) -> None: ...
+    def failed(self, stage: str, error: BaseException | str) -> None: ...
+    def job_started(self, delay_seconds: float) -> None: ...
+
+
+def note(level: int, message: str, **fields: object) -> None:
+    """One log line per decision; `fields` become JSON keys with --log-format json."""
+    log.log(level, message, extra={"fields": fields})
+
+
+def object_key(text: str) -> ObjectKey:
+    namespace, _, name = text.partition("/")
+    return ObjectKey(namespace, name)
+
+
+class Chain:
+    def __init__(
+        self,
+        config: Config,
+        store: StateStore,
+        scheduler: Scheduler,
+        cache: Path,
+        clock: Callable[[], datetime],
+        *,
+        git_workers: int,
+    ) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.cache = cache
+        self.clock = clock
+        self.observer: Observer | None = None
+        self.failures: dict[str, int] = {}  # job id -> failures in a row
+        self.stopping = False
+        self._git = ThreadPoolExecutor(git_workers, thread_name_prefix="git")
+        self._scans = Batcher(self._scan_batch)
+        self._evaluations = Batcher(self._evaluate_batch)
+        self.use(config)
+
+    def use(self, config: Config) -> None:
+        """Work with `config` from now on (runs already going keep the one they started with)."""
+        self.config = config
+        self._autos_of = automations_by_policy(config)
+        self._policies_of = policies_by_repository(config)
+
+    async def stop(self) -> None:
+        """Abandon registry work in flight; refuse new automations."""
+        self.stopping = True
+        await self._scans.cancel()
+        await self._evaluations.cancel()
+
+    def close(self) -> None:
+        """Wait for the automation running in the pool (its push is atomic), then stop it."""
+        self._git.shutdown(wait=True)
+
+    # -- the links ------------------------------------------------------------------------
+
+    async def scan(self, key: str) -> timedelta | None:
+        outcome = await self._scans.submit(key)
+        if not isinstance(outcome, RepositoryOutcome):
+            return None
+        policies = self._policies_of.get(key, ())
+        if not outcome.error and policies:
+            await self.evaluate(set(policies))
+        return self._outcome(JobKind.SCAN, key, outcome.error)
+
+    async def policy(self, key: str) -> timedelta | None:
+        outcome = await self._evaluations.submit(key)
+        error = outcome.error if isinstance(outcome, PolicyOutcome) else ""
+        return self._outcome(JobKind.POLICY, key, error)
+
+    async def evaluate(self, keys: set[str]) -> None:
+        await asyncio.gather(*(self._evaluations.submit(k) for k in sorted(keys)))
+
+    async def automate(self, key: str) -> timedelta | None:
+        auto = self.config.automations.get(object_key(key))
+        if auto is None or self.stopping:
+            return None
+        loop = asyncio.get_running_loop()
+        config, now = self.config, self.clock()
+        outcome: AutomationOutcome = await loop.run_in_executor(
+            self._git, run_automation, config, self.store, auto, self.cache, now
+        )
+        if outcome.commit:
+            if self.observer is not None:
+                self.observer.pushed(key)
+            note(
+                logging.INFO,
+                f"automation {key}: pushed {outcome.commit[:12]} to {outcome.branch}",
+                object=key,
+                commit=outcome.commit,
+                branch=outcome.branch,
+                changes=outcome.changes,
+            )
+        elif not outcome.error:
+            note(logging.DEBUG, f"automation {key}: {outcome.skipped or 'no change'}", object=key)
+        return self._outcome(JobKind.AUTOMATION, key, outcome.error)
+
+    def _outcome(self, kind: JobKind, key: str, error: str) -> timedelta | None:
+        """Count failures in a row; a failing object waits `backoff(n)` instead of its interval."""
+        jid = job_id(kind, key)
+        if not error:
+            self.failures.pop(jid, None)
+            return None
+        failures = self.failures[jid] = self.failures.get(jid, 0) + 1
+        if self.observer is not None and kind is not JobKind.SCAN:  # scans counted per batch
+            self.observer.failed(kind.value, "error")
+        delay = backoff(failures)
+        note(
+            logging.WARNING,
+            f"{jid} failed ({failures} in a row), retry in {delay}: {error}",
+            job=jid,
+            failures=failures,
+            retry_seconds=delay.total_seconds(),
+        )
+        return delay
+
+    # -- batches --------------------------------------------------------------------------
+
+    async def _scan_batch(self, keys: set[str]) -> Mapping[str, object]:
+        started = time.monotonic()
+        outcomes = await scan_repositories(self.config, self.store, self.clock(), only=keys)
+        seconds = time.monotonic() - started
+        for o in outcomes:
+            if self.observer is not None and not o.skipped:
+                error = AutomationError(o.error) if o.error else None
+                self.observer.scan_finished(o.key, seconds, o.tag_count, error)
+            if o.changed:
+                note(logging.INFO, f"scan {o.key}: new tags ({o.tag_count})", object=o.key)
+        return {o.key: o for o in outcomes}
+
+    async def _evaluate_batch(self, keys: set[str]) -> Mapping[str, object]:
+        resolver = DigestResolver(self.config)
+        try:
+            outcomes = await evaluate_policies(
+                self.config, self.store, resolver, self.clock(), only=keys
+            )
+        finally:
+            await resolver.aclose()
+        for o in outcomes:
+            if o.changed:
+                self._policy_changed(o)
+        return {o.key: o for o in outcomes}
+
+    def _policy_changed(self, outcome: PolicyOutcome) -> None:
+        autos = self._autos_of.get(outcome.key, ())
+        note(
+            logging.INFO,
+            f"policy {outcome.key}: latest {outcome.latest} ({outcome.reason})",
+            object=outcome.key,
+            latest=str(outcome.latest),
+            automations=list(autos),
+        )
+        if self.observer is not None:
+            self.observer.policy_changed(outcome.key)
+        for auto in autos:
+            self.scheduler.trigger_now(job_id(JobKind.AUTOMATION, auto))
