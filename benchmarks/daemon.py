@@ -126,14 +126,9 @@ def report(
 ) -> None:
     steady = sorted(c for t, c in samples if t > args.warmup) or [0.0]
     mean = sum(steady) / len(steady)
-    store = open_store(work / "state.db")
-    scans = store.list_scans()
-    policies = [p for p in store.list_policies() if p.latest_ref is not None]
-    store.close()
     ran = samples[-1][0] if samples else 0.0
     print(f"daemon: {args.repos} ImageRepositories + {args.repos} ImagePolicies, "
           f"interval {args.interval}, ran {ran:.0f}s, exit {code}")  # fmt: skip
-    print(f"work:   {len(scans)} repositories scanned, {len(policies)} policies with a latestRef")
     print(f"CPU:    steady state (after {args.warmup:.0f}s) mean {mean * 100:.1f}% of one core, "
           f"median 1 s sample {steady[len(steady) // 2] * 100:.1f}% (idle between scans), "
           f"busiest second {steady[-1] * 100:.1f}%")  # fmt: skip
@@ -145,6 +140,11 @@ def report(
         print(f"lag:    steady state ({sum(x['jobs'] for x in rest)} starts): "
               f"p99 {max(x['lag_p99'] for x in rest):.3f}s "
               f"max {max(x['lag_max'] for x in rest):.3f}s")  # fmt: skip
+    store = open_store(work / "state.db")
+    scans = store.list_scans()
+    policies = [p for p in store.list_policies() if p.latest_ref is not None]
+    store.close()
+    print(f"work:   {len(scans)} repositories scanned, {len(policies)} policies with a latestRef")
 
 
 def main() -> None:

@@ -64,7 +64,8 @@ def _documents(kind: str, config: Config | None, store: StateStore) -> list[dict
                     (e for e in store.history(key) if e.generation == record.pinned_generation),
                     None,
                 )
-            docs.append(status.policy_status(key, policies.get(key), record, pinned))
+            mirror = store.get_mirror(key)
+            docs.append(status.policy_status(key, policies.get(key), record, pinned, mirror))
         return docs
     autos = {str(k): v for k, v in (config.automations if config else {}).items()}
     runs = {r.key: r for r in store.list_automations()}

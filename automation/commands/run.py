@@ -23,7 +23,7 @@ from automation.daemon.chain import Observer
 from automation.daemon.plan import JITTER_CAP
 from automation.daemon.reload import policy_cache
 from automation.daemon.runner import Daemon, DaemonOptions
-from automation.errors import UsageError
+from automation.errors import AutomationError, UsageError
 from automation.policysource import load_sources, parse_source
 from automation.reconcile import default_cache_dir
 
@@ -147,9 +147,12 @@ async def serve(daemon: Daemon, listen: tuple[str, int] | None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, on_signal, signum)
     server = _server(daemon, listen) if listen is not None else None
-    await daemon.start()
     if server is not None:
-        server.start()
+        try:
+            server.start()  # before the jobs: a taken port fails fast, nothing to undo
+        except OSError as err:
+            raise AutomationError(f"--listen {server.host}:{server.port}: {err.strerror}") from None
+    await daemon.start()
     await stop.wait()
     if server is not None:
         await loop.run_in_executor(None, server.stop)

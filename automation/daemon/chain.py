@@ -120,7 +120,12 @@ class Chain:
         return self._outcome(JobKind.POLICY, key, error)
 
     async def evaluate(self, keys: set[str]) -> None:
-        await asyncio.gather(*(self._evaluations.submit(k) for k in sorted(keys)))
+        results = await asyncio.gather(
+            *(self._evaluations.submit(k) for k in sorted(keys)), return_exceptions=True
+        )
+        crashed = next((r for r in results if isinstance(r, Exception)), None)
+        if crashed is not None:  # a bug, not a policy error (those are in the outcomes)
+            log.error("policy evaluation crashed", exc_info=crashed)
 
     async def automate(self, key: str) -> timedelta | None:
         auto = self.config.automations.get(object_key(key))

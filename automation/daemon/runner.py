@@ -76,6 +76,7 @@ class Daemon:
         self._jobs: dict[str, JobSpec] = {}
         self._policy_prints: dict[str, str] = {}
         self._started = False
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def config(self) -> Config:
@@ -154,7 +155,9 @@ class Daemon:
         edited = {k for k, h in prints.items() if self._policy_prints.get(k) != h}
         self._policy_prints = prints
         if edited:
-            asyncio.get_running_loop().create_task(self.chain.evaluate(edited))
+            task = asyncio.get_running_loop().create_task(self.chain.evaluate(edited))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     def _func(self, spec: JobSpec) -> JobFunc:
         work = {

@@ -15,6 +15,7 @@ from automation.manifests.cache import LocateCache, Splice, relocate
 from automation.manifests.changeset import Change, ObjectId
 from automation.manifests.locate import Candidate, locate
 from automation.manifests.markers import BadMarker, Marker, parse_marker
+from automation.manifests.outline import locate_plain
 from automation.manifests.setters import render_scalar, value_for
 from automation.reference import LatestRef
 
@@ -61,13 +62,17 @@ def update_text(
     """Rewrite every marked scalar whose policy is in `refs`. Raises YamlSyntaxError.
 
     `pure` picks the composer (True: pure Python; False: C, with the pure one as fallback)
-    and bypasses the cache.
+    and bypasses the cache and the line reader (`locate_plain`, used for plainly written
+    files and giving what the parser would).
     """
     if pure is not None:
         cache = None
     located = cache.get(text) if cache is not None else None
     if located is None:
-        located = locate(text) if pure is None else locate(text, pure=pure)
+        if pure is not None:
+            located = locate(text, pure=pure)
+        else:  # the line reader gives what the parser would, or None when unsure
+            located = locate_plain(text) or locate(text)
         if cache is not None:
             cache.put(text, located)
     splices: list[Splice] = []

@@ -228,13 +228,16 @@ async def _copy_blob(source: Endpoint, target: Endpoint, digest: str, tally: _Ta
 async def _stream(source: Endpoint, session: UploadSession, digest: str, chunk_size: int) -> int:
     what = f"fetch blob {digest}"
     async with source.client.stream_blob(source.repository, digest, what=what) as stream:
-        buffer = bytearray()
+        pending: list[bytes] = []
+        held = 0
         async for chunk in stream.chunks():
-            buffer += chunk
-            while len(buffer) >= chunk_size:
-                await session.append(bytes(buffer[:chunk_size]))
-                del buffer[:chunk_size]
-        return await session.finish(bytes(buffer))
+            pending.append(chunk)
+            held += len(chunk)
+            while held >= chunk_size:
+                data = b"".join(pending)
+                await session.append(data[:chunk_size])
+                pending, held = [data[chunk_size:]], held - chunk_size
+        return await session.finish(b"".join(pending))
 
 
 def _document(body: bytes, source: Endpoint, digest: str) -> dict[str, Any]:

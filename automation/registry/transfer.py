@@ -50,6 +50,7 @@ class TransferClient(RegistryClient):
                     body = await read_capped(response, ERROR_BODY_CAP, what, **names)
                 finally:
                     await response.aclose()
+                    _release(response)
             except (httpx.HTTPError, ssl.SSLError) as err:
                 raise error_for_exception(err, what=what, **names) from err
         return Reply(response.status_code, response.headers, body, response.url)
@@ -78,6 +79,14 @@ class TransferClient(RegistryClient):
                 yield BlobStream(response, what, self.host, repository)
             finally:
                 await response.aclose()
+
+
+def _release(response: httpx.Response) -> None:
+    """Free the request body now. httpx links a response and its stream in a reference cycle,
+    so the response (and the request with its multi-MiB chunk) would otherwise live until the
+    cyclic GC runs, which rarely happens when few objects are allocated: measured, the memory
+    held grew with the layer size instead of staying at a few chunks."""
+    response.stream = httpx.ByteStream(b"")
 
 
 class BlobStream:

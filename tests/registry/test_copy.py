@@ -316,3 +316,30 @@ def test_unknown_source_digest_is_a_registry_error(
     with pytest.raises(RegistryError, match="not found") as caught:
         copy(endpoint(registry, repo), endpoint(mirror, "m/x"), "sha256:" + "2" * 64, "1.0.0")
     assert caught.value.registry == registry.host
+
+
+def test_memory_held_stays_near_one_chunk_whatever_the_layer_size(
+    registry: RegistryServer, registry_factory: RegistryFactory
+) -> None:
+    import tracemalloc
+
+    mirror = registry_factory()
+    repo, mirror_repo = unique_repo(), unique_repo("mirror")
+    content = b"".join(hashlib.shake_256(bytes([i])).digest(1 << 20) for i in range(24))
+    pushed = images.push_image(registry, repo, "1.0.0", content=content)
+    del content
+    tracemalloc.start()
+    try:
+        report = copy(
+            endpoint(registry, repo),
+            endpoint(mirror, mirror_repo),
+            pushed.digest,
+            "1.0.0",
+            chunk_size=256 << 10,
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert report.bytes_copied > 24 << 20
+    assert peak < 8 << 20, f"copy held {peak >> 20} MiB for a 24 MiB layer"

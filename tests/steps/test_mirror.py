@@ -119,6 +119,12 @@ def write_secrets(tmp_path: Path, mirror: RegistryServer, password: str | None) 
     return path
 
 
+def get_documents(kind: str, config: Config, store: StateStore) -> list[dict[str, object]]:
+    from automation.commands.get import _documents
+
+    return _documents(kind, config, store)
+
+
 def mirror_digest(mirror: RegistryServer, repo: str, tag: str) -> str | None:
     with mirror.client() as http:
         response = http.head(
@@ -171,6 +177,10 @@ def test_rewrite_refs_writes_the_mirror_name_once_verified(
 
     again = reconcile(config, store, cache=tmp_path / "cache", now=NOW)
     assert [m.skipped for m in again.mirrors] == ["already mirrored"]
+
+    # `get policies` shows the mirror status too.
+    shown = get_documents("policies", config, store)
+    assert shown[0]["status"]["mirror"]["verified"] is True
 
 
 def test_failed_mirror_writes_the_source_ref_and_is_retried(
@@ -262,3 +272,40 @@ def test_mirrored_ref_only_for_exactly_the_verified_ref(tmp_path: Path) -> None:
 @pytest.fixture(autouse=True)
 def _no_docker_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
+
+
+def test_dry_run_copies_nothing(
+    registry: RegistryServer, registry_factory: RegistryFactory, tmp_path: Path
+) -> None:
+    mirror = registry_factory()
+    repo, mirror_repo = f"src/{uuid.uuid4().hex[:8]}", f"mirror/{uuid.uuid4().hex[:8]}"
+    block = mirror_block(mirror, mirror_repo, rewrite=True, secret=False)
+    config = load_config([write_world(tmp_path, registry, repo, block)])
+    images.push_image(registry, repo, "1.0.0")
+    store = open_store(tmp_path / "state.db")
+
+    report = reconcile(config, store, cache=tmp_path / "cache", now=NOW, dry_run=True)
+
+    assert report.mirrors == [] and store.get_mirror("apps/app") is None
+    assert mirror_digest(mirror, mirror_repo, "1.0.0") is None
+
+
+def test_state_written_before_mirrors_existed_gains_the_table(tmp_path: Path) -> None:
+    import sqlite3
+
+    from automation.state.sqlite import MIGRATIONS
+
+    path = tmp_path / "v1.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    db.execute("INSERT INTO policies (key) VALUES ('apps/app')")
+    db.commit()
+    db.close()
+
+    store = open_store(path)
+    ref = LatestRef("m.example/app", "1.0.0")
+    store.record_mirror("apps/app", "src.example/app:1.0.0", ref, "sha256:" + "c" * 64, NOW)
+
+    record = store.get_mirror("apps/app")
+    assert record is not None and record.verified and record.mirror_ref == ref
+    assert record.time == NOW and store.get_policy("apps/app") is not None
