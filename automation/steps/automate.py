@@ -9,36 +9,19 @@ Python threads).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from automation.config import Config, ImageUpdateAutomation
-from automation.config.source import GitRef
 from automation.errors import AutomationError
-from automation.git import (
-    NO_AUTH,
-    Author,
-    CheckoutRef,
-    CommitOptions,
-    GitAuth,
-    LastRun,
-    MessageTemplate,
-    PushTarget,
-    Workspace,
-    effective_checkout,
-    git_auth_from_secret,
-    is_idle,
-    push_with_retry,
-    resolve_push_branch,
-    signing_key_from_secret,
-    source_revision,
-)
+from automation.git import Workspace, is_idle, push_with_retry, source_revision
 from automation.manifests.apply import apply_refs
 from automation.manifests.changeset import ChangeSet
 from automation.reference import LatestRef
 from automation.state import AutomationRecord, StateStore, pinned_ref
 from automation.steps.due import interval_elapsed
+from automation.steps.gitplan import git_plan, last_run
 from automation.steps.mirror import mirrored_ref
 
 log = logging.getLogger(__name__)
@@ -71,38 +54,6 @@ def policy_refs(
         if ref is not None:
             refs[key.name] = mirrored_ref(config, store, str(key), ref) or ref  # issue 8
     return refs
-
-
-def _checkout_ref(ref: GitRef | None) -> CheckoutRef | None:
-    return CheckoutRef(**ref.model_dump()) if ref is not None else None
-
-
-def _auth(config: Config, auto: ImageUpdateAutomation) -> tuple[str, GitAuth, float]:
-    source = config.source_for(auto)
-    auth = NO_AUTH
-    if source.spec.secret_ref is not None:
-        secret = config.secret(
-            source.metadata.namespace, source.spec.secret_ref.name, needed_by=source
-        )
-        auth = git_auth_from_secret(secret.values)
-    return source.spec.url, auth, source.spec.timeout.total_seconds()
-
-
-def _commit_options(config: Config, auto: ImageUpdateAutomation) -> CommitOptions:
-    commit = auto.spec.git.commit
-    signing = None
-    if commit.signing_key is not None:
-        secret = config.secret(
-            auto.metadata.namespace, commit.signing_key.secret_ref.name, needed_by=auto
-        )
-        signing = signing_key_from_secret(commit.signing_key.type, secret.values)
-    message = MessageTemplate(
-        commit.message_template,
-        auto.metadata.namespace,
-        auto.metadata.name,
-        dict(commit.message_template_values),
-    )
-    return CommitOptions(Author(commit.author.name, commit.author.email), message, signing)
 
 
 def _is_due(
@@ -138,20 +89,11 @@ def run_automation(
     except AutomationError as err:
         log.warning("%s: %s", key, err)
         if not dry_run:
-            failures = (record.failures if record else 0) + 1
             previous = record or AutomationRecord(key=key)
-            store.put_automation(
-                AutomationRecord(
-                    key=key,
-                    last_run_time=now,
-                    last_push_commit=previous.last_push_commit,
-                    last_push_time=previous.last_push_time,
-                    observed_policies=previous.observed_policies,
-                    observed_source_revision=previous.observed_source_revision,
-                    last_error=str(err),
-                    failures=failures,
-                )
+            failed = replace(
+                previous, last_run_time=now, last_error=str(err), failures=previous.failures + 1
             )
+            store.put_automation(failed)
         return AutomationOutcome(key, error=str(err))
 
 
@@ -167,72 +109,52 @@ def _sync(
     force: bool,
     dry_run: bool,
 ) -> AutomationOutcome:
-    key, ns = str(auto.key), auto.metadata.namespace
-    url, auth, timeout = _auth(config, auto)
-    git = auto.spec.git
-    source_ref = config.source_for(auto).spec.ref
-    checkout = effective_checkout(
-        _checkout_ref(git.checkout.ref if git.checkout else None), _checkout_ref(source_ref)
-    )
-    push = git.push
-    target = PushTarget(
-        resolve_push_branch(push.branch if push else None, checkout),
-        push.refspec if push else None,
-        dict(push.options) if push else {},
-    )
-    options = _commit_options(config, auto)
+    key = str(auto.key)
+    plan = git_plan(config, auto)
     observed = {name: str(ref) for name, ref in refs.items()}
-    last = None
-    if record is not None and not record.last_error:
-        last = LastRun(
-            {n: str(r) for n, r in record.observed_policies.items()},
-            record.observed_source_revision,
-        )
     if (
         not force
         and not dry_run
-        and is_idle(last, observed, checkout.branch, target, url=url, auth=auth, timeout=timeout)
-    ):
-        _record(
-            store,
-            key,
-            record,
-            refs,
-            now,
-            revision=record.observed_source_revision if record else "",
-            commit="",
+        and is_idle(
+            last_run(record),
+            observed,
+            plan.checkout.branch,
+            plan.target,
+            url=plan.url,
+            auth=plan.auth,
+            timeout=plan.timeout,
         )
+    ):
+        revision = record.observed_source_revision if record else ""
+        _record(store, key, record, refs, now, revision=revision, commit="")
         return AutomationOutcome(key, skipped="no change since last run")
-    path = auto.spec.update.path
+    path, namespace = auto.spec.update.path, auto.metadata.namespace
     notes: list[str] = []
 
     def apply(root: Path) -> ChangeSet:
-        result = apply_refs(root, path, refs, namespace=ns)
+        result = apply_refs(root, path, refs, namespace=namespace)
         notes[:] = [str(n) for n in (*result.problem_files, *result.skipped_markers)]
         return result.changes
 
-    with Workspace.open(cache, url, auth, timeout=timeout) as ws:
-        base = ws.sync(checkout)
+    with Workspace.open(cache, plan.url, plan.auth, timeout=plan.timeout) as ws:
+        base = ws.sync(plan.checkout)
         if dry_run:
-            preview = apply_refs(ws.path, path, refs, namespace=ns, dry_run=True)
+            preview = apply_refs(ws.path, path, refs, namespace=namespace, dry_run=True)
+            skipped = tuple(str(n) for n in preview.skipped_markers)
             return AutomationOutcome(
-                key,
-                changes=len(preview.changes),
-                diffs=dict(preview.diffs),
-                notes=tuple(str(n) for n in preview.skipped_markers),
+                key, changes=len(preview.changes), diffs=dict(preview.diffs), notes=skipped
             )
         result = push_with_retry(
-            ws, target, apply, options, base=base, checkout_branch=checkout.branch
+            ws, plan.target, apply, plan.commit, base=base, checkout_branch=plan.checkout.branch
         )
-    branch = checkout.branch or target.branch
     if result is None:
-        _record(store, key, record, refs, now, revision=source_revision(branch, base), commit="")
-        return AutomationOutcome(key, branch=target.branch, notes=tuple(notes))
+        revision = source_revision(plan.branch, base)
+        _record(store, key, record, refs, now, revision=revision, commit="")
+        return AutomationOutcome(key, branch=plan.target.branch, notes=tuple(notes))
     log.info("%s: %s", key, result.summary().splitlines()[0])
-    head = result.commit if target.branch == branch else base
-    _record(
-        store, key, record, refs, now, revision=source_revision(branch, head), commit=result.commit
-    )
+    head = result.commit if plan.target.branch == plan.branch else base
+    revision = source_revision(plan.branch, head)
+    _record(store, key, record, refs, now, revision=revision, commit=result.commit)
     return AutomationOutcome(
         key,
         result.commit,
