@@ -7,7 +7,8 @@ read every file once, next to:
 - a full update run (every marker gets a new value, 1,000 files rewritten), and
 - a run with nothing to change,
 
-each measured cold (first run in the process: every marked file is parsed) and warm (the
+each measured cold (first run in the process: every marked file is read by the line reader,
+`outline.locate_plain`, or parsed when it is not plainly written) and warm (the
 long-running service case: `apply_refs` runs after every fetch and the located spans of
 unchanged or just-written files are remembered). Full runs are also shown without the time
 spent in `write_atomically` (temp file + rename), which is the filesystem's cost: on ext4 a
@@ -17,6 +18,7 @@ before each timed run, as minutes pass between runs in practice.
 Targets: full run <= 3x the read time, no-change run <= 1.5x.
 
     python benchmarks/update.py [--files 10000] [--marked 1000] [--repeat 5] [--dir /dev/shm]
+                                [--parser-only]   # as before the line reader: parse every file
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import automation.manifests.apply as apply_module
+import automation.manifests.document as document_module
 from automation.manifests.apply import apply_refs
 from automation.manifests.document import DEFAULT_CACHE
 from automation.manifests.locate import HAVE_C_COMPOSER
@@ -185,7 +188,14 @@ def main() -> None:
     parser.add_argument("--marked", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--dir", default=None, help="where to create the repository")
+    parser.add_argument(
+        "--parser-only",
+        action="store_true",
+        help="parse every marked file (no line reader): the numbers before it existed",
+    )
     args = parser.parse_args()
+    if args.parser_only:
+        document_module.locate_plain = lambda text: None
     timer = WriteTimer()
     apply_module.write_atomically = timer  # type: ignore[assignment]
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -233,7 +243,9 @@ def main() -> None:
             rows.append(row(f"full run, {label}, without writes", computed, read, 3))
             rows.append(row(f"no-change run, {label}", no_change_run(cold), read, 1.5))
 
-    print(f"C composer: {HAVE_C_COMPOSER}   repository: {args.dir or tempfile.gettempdir()}")
+    reader = "off (--parser-only)" if args.parser_only else "on"
+    where = args.dir or tempfile.gettempdir()
+    print(f"C composer: {HAVE_C_COMPOSER}   line reader: {reader}   repository: {where}")
     print(f"files: {args.files} ({args.marked} with markers), bytes: {size:,}")
     print(f"{'':<34} {'':<15}  {'':<13}  ratio to read: median / best")
     print(row("read every file once", read, read))

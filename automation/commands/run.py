@@ -14,18 +14,21 @@ import signal
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from automation.commands.common import add_state_argument, state
-from automation.config import ImageRepository, secrets_paths_from_env
+from automation.config import Config, ImageRepository, secrets_paths_from_env
 from automation.config.duration import parse_duration
 from automation.daemon.chain import Observer
 from automation.daemon.plan import JITTER_CAP
 from automation.daemon.reload import policy_cache
 from automation.daemon.runner import Daemon, DaemonOptions
-from automation.errors import AutomationError, UsageError
+from automation.errors import AutomationError, ConfigErrors, UsageError
 from automation.policysource import load_sources, parse_source
 from automation.reconcile import default_cache_dir
+
+if TYPE_CHECKING:
+    from automation.server import Endpoint, WebhookServer
 
 HELP = "run as a daemon: scan, evaluate and push on each object's interval"
 
@@ -39,6 +42,12 @@ a broken commit keeps the last good config and logs the error with file:line):
        git+file:///srv/git/policies.git#main:clusters/prod
 
 Git sources are fetched without credentials (file://, public or mirrored remotes).
+
+Scheduling: every ImageRepository, Always ImagePolicy and ImageUpdateAutomation runs at its
+interval; first runs resume from the state store and are spread by --jitter. A new tag
+re-evaluates the repository's policies at once, a new latestRef runs the automations that
+use it. A failing object retries after 5s, 10s, 20s, ... up to 10m; the others run on time.
+SIGTERM/SIGINT: stop scheduling, abandon registry work, let a running push finish, exit 0.
 """
 
 log = logging.getLogger("automation.daemon")
@@ -111,14 +120,26 @@ def parse_listen(text: str) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
+# Per-request and per-scan lines: thousands a minute with a thousand repositories. The
+# daemon logs the decisions instead (new tags, new latestRef, push, failure, reload).
+CHATTY = ("apscheduler", "httpx", "httpcore", "automation.steps.scan")
+
+
+def quiet_loggers(verbosity: int) -> None:
+    """INFO by default (a daemon reports its decisions); the chatty loggers only with -v."""
+    if verbosity == 0:
+        logging.getLogger().setLevel(logging.INFO)
+        for name in CHATTY:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    elif verbosity == 1:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
 def run(args: argparse.Namespace) -> int:
     listen = parse_listen(args.listen)
     if args.git_workers < 1:
         raise UsageError("--git-workers must be at least 1")
-    if args.verbose == 0:  # a daemon reports its decisions by default
-        logging.getLogger().setLevel(logging.INFO)
-    if args.verbose < 2:
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    quiet_loggers(args.verbose)
     sources = tuple(parse_source(s) for s in (args.sources or ["policies"]))
     cache: Path = args.cache or default_cache_dir()
     secrets = (*args.secrets, *secrets_paths_from_env())
@@ -160,7 +181,7 @@ async def serve(daemon: Daemon, listen: tuple[str, int] | None) -> int:
     return 0
 
 
-def _server(daemon: Daemon, listen: tuple[str, int]) -> Any:
+def _server(daemon: Daemon, listen: tuple[str, int]) -> WebhookServer:
     # Imported here: the HTTP side (and prometheus_client) loads only when it is wanted.
     from automation.metrics import Metrics
     from automation.server import WebhookServer, resolve_endpoints
@@ -168,10 +189,18 @@ def _server(daemon: Daemon, listen: tuple[str, int]) -> Any:
     metrics = Metrics()
     observer: Observer = metrics
     daemon.observer = observer
+    resolved: list[tuple[Config, list[Endpoint]]] = []  # resolved once per loaded config
 
-    def endpoints() -> Sequence[Any]:
-        receivers: Mapping[Any, Any] = getattr(daemon.config, "receivers", {})
-        return resolve_endpoints(receivers.values(), daemon.config.secrets)
+    def endpoints() -> Sequence[Endpoint]:
+        config = daemon.config
+        if not resolved or resolved[0][0] is not config:
+            try:
+                found = resolve_endpoints(config.receivers.values(), config.secrets)
+            except ConfigErrors as err:
+                log.error("webhook receivers disabled until the config is fixed: %s", err)
+                found = []
+            resolved[:] = [(config, found)]
+        return resolved[0][1]
 
     def repositories() -> Mapping[str, ImageRepository]:
         return {str(k): r for k, r in daemon.config.image_repositories.items()}

@@ -37,9 +37,15 @@ from automation.scheduler import Scheduler
 from automation.state import StateStore
 from automation.steps.automate import AutomationOutcome, run_automation
 from automation.steps.evaluate import PolicyOutcome, evaluate_policies
+from automation.steps.mirror import mirror_policies
 from automation.steps.scan import DigestResolver, RepositoryOutcome, scan_repositories
 
 log = logging.getLogger("automation.daemon")
+
+# Scans that fire within this long share one registry pass: each pass builds its clients
+# (TLS context, /v2/ probe: ~20 ms of CPU), so many one-repository passes cost more CPU
+# than the scans themselves. A webhook-triggered scan waits at most this long.
+SCAN_WINDOW = 0.25
 
 
 class Observer(Protocol):
@@ -83,7 +89,7 @@ class Chain:
         self.failures: dict[str, int] = {}  # job id -> failures in a row
         self.stopping = False
         self._git = ThreadPoolExecutor(git_workers, thread_name_prefix="git")
-        self._scans = Batcher(self._scan_batch)
+        self._scans = Batcher(self._scan_batch, window=SCAN_WINDOW)
         self._evaluations = Batcher(self._evaluate_batch)
         self.use(config)
 
@@ -192,10 +198,22 @@ class Chain:
             )
         finally:
             await resolver.aclose()
+        await self._mirror([o for o in outcomes if not o.error and not o.skipped])
         for o in outcomes:
             if o.changed:
                 self._policy_changed(o)
         return {o.key: o for o in outcomes}
+
+    async def _mirror(self, evaluated: list[PolicyOutcome]) -> None:
+        """Copy newly selected refs to their mirrors before automations write them (issue 8)."""
+        keys = {o.key for o in evaluated}
+        if not keys:
+            return
+        for m in await mirror_policies(self.config, self.store, self.clock(), only=keys):
+            if m.error:
+                note(logging.WARNING, f"mirror {m.key}: {m.error}", object=m.key)
+            elif m.copied is not None:
+                note(logging.INFO, f"mirror {m.key}: copied {m.mirror}", object=m.key)
 
     def _policy_changed(self, outcome: PolicyOutcome) -> None:
         autos = self._autos_of.get(outcome.key, ())

@@ -92,11 +92,28 @@ def diff_jobs(current: Mapping[str, JobSpec], desired: Mapping[str, JobSpec]) ->
     )
 
 
+def _fraction(text: str) -> float:
+    """A stable number in [0, 1) from a hash of `text`."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2**64
+
+
 def jitter(key: str, interval: timedelta, cap: timedelta = JITTER_CAP) -> timedelta:
     """A stable offset in [0, min(interval/10, cap)) from a hash of the key."""
-    window = min(interval * JITTER_FRACTION, cap)
-    fraction = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64
-    return window * fraction
+    return min(interval * JITTER_FRACTION, cap) * _fraction(key)
+
+
+def is_due_now(now: datetime, last: datetime | None, interval: timedelta, failed: bool) -> bool:
+    return failed or next_due(now, last, interval) == timedelta(0)
+
+
+def spread(key: str, interval: timedelta) -> timedelta:
+    """The wait after the first run of an object that was due at start-up: interval * [0.5, 1.5).
+
+    Objects due at start-up all run within the small jitter window; left there, they would
+    stay bunched in that window every interval. One stretched or shortened wait, stable per
+    key, spreads their phases over the whole interval; later runs keep the interval.
+    """
+    return interval * (0.5 + _fraction(f"phase:{key}"))
 
 
 def first_run(
@@ -109,7 +126,9 @@ def first_run(
 ) -> datetime:
     """When a job first fires: when its interval since the last run (from the state store)
     has elapsed, at once if it never ran or last failed; plus the key's jitter."""
-    wait = timedelta(0) if failed else next_due(now, last, interval)
+    wait = (
+        timedelta(0) if is_due_now(now, last, interval, failed) else next_due(now, last, interval)
+    )
     return now + wait + jitter(key, interval, cap)
 
 

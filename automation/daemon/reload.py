@@ -14,7 +14,7 @@ from pathlib import Path
 
 from automation.config import Config
 from automation.errors import AutomationError, ConfigErrors
-from automation.policysource import LoadedConfig, PolicySource, load_sources
+from automation.policysource import LoadedConfig, PolicySource, load_if_changed
 
 log = logging.getLogger("automation.daemon")
 
@@ -38,12 +38,9 @@ class ConfigReloader:
         self.current = loaded
         self.last_error = ""
 
-    def load(self) -> LoadedConfig:
-        return load_sources(self.sources, self.secrets, self.cache)
-
     def reload(self) -> Config | None:
         try:
-            loaded = load_sources(self.sources, self.secrets, self.cache)
+            loaded = load_if_changed(self.sources, self.secrets, self.cache, self.current)
         except AutomationError as err:
             problems = err.errors if isinstance(err, ConfigErrors) else [err]
             text = "\n".join(str(p) for p in problems)
@@ -57,7 +54,7 @@ class ConfigReloader:
             self.last_error = text
             return None
         self.last_error = ""
-        if loaded.config == self.current.config:
+        if loaded is None or loaded.config == self.current.config:
             return None
         log.info(
             "config reloaded: %d objects",

@@ -27,7 +27,9 @@ from automation.daemon.plan import (
     desired_jobs,
     diff_jobs,
     first_run,
+    is_due_now,
     job_id,
+    spread,
 )
 from automation.daemon.reload import ConfigReloader
 from automation.policysource import LoadedConfig, PolicySource
@@ -77,6 +79,7 @@ class Daemon:
         self._policy_prints: dict[str, str] = {}
         self._started = False
         self._background: set[asyncio.Task[None]] = set()
+        self._unspread: set[str] = set()  # jobs due at start-up, bunched in the jitter window
 
     @property
     def config(self) -> Config:
@@ -137,9 +140,13 @@ class Daemon:
         for removed in changes.removed:
             self.scheduler.remove(removed)
             self.chain.failures.pop(removed, None)
+            self._unspread.discard(removed)
             note(logging.INFO, f"unscheduled {removed}", job=removed)
         for spec in changes.added:
-            when = self._first_run(spec, now)
+            last, failed = self._last_run(spec)
+            when = first_run(now, spec.key, spec.interval, last, failed, self.options.jitter)
+            if is_due_now(now, last, spec.interval, failed):
+                self._unspread.add(spec.job_id)
             self.scheduler.ensure(spec.job_id, spec.interval, self._func(spec), first_run=when)
             if self._started:
                 note(
@@ -167,13 +174,13 @@ class Daemon:
         }[spec.kind]
 
         async def job() -> timedelta | None:
-            return await work(spec.key)
+            delay = await work(spec.key)
+            if delay is None and spec.job_id in self._unspread:
+                self._unspread.discard(spec.job_id)
+                return spread(spec.key, spec.interval)
+            return delay
 
         return job
-
-    def _first_run(self, spec: JobSpec, now: datetime) -> datetime:
-        last, failed = self._last_run(spec)
-        return first_run(now, spec.key, spec.interval, last, failed, self.options.jitter)
 
     def _last_run(self, spec: JobSpec) -> tuple[datetime | None, bool]:
         """When the state store says this object last ran, and whether that run failed."""

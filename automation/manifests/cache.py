@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from automation.manifests.locate import Candidate, LocatedFile
 from automation.manifests.setters import Style
@@ -89,20 +89,20 @@ def relocate(text: str, located: LocatedFile, splices: Sequence[Splice]) -> Loca
     for c in sorted(located.candidates, key=lambda c: c.start):
         s = by_start.get(c.start)
         if s is None:
-            shifted[c.start] = replace(c, start=c.start + delta, end=c.end + delta)
+            shifted[c.start] = _moved(c, c.start + delta, c.end + delta, c.value, c.style, c.insert)
             continue
         body = s.replacement[1:] if c.insert else s.replacement
         start = c.start + delta + (len(s.replacement) - len(body))
-        shifted[c.start] = replace(
-            c,
-            start=start,
-            end=start + len(body),
-            value=s.value,
-            style=_style_of(body),
-            insert=False,
-        )
+        shifted[c.start] = _moved(c, start, start + len(body), s.value, _style_of(body), False)
         delta += len(s.replacement) - (c.end - c.start)
     return LocatedFile(located.objects, tuple(shifted[c.start] for c in located.candidates))
+
+
+def _moved(c: Candidate, start: int, end: int, value: str, style: Style, insert: bool) -> Candidate:
+    """`dataclasses.replace`, without its ~3 us of introspection (this runs per marker)."""
+    return Candidate(
+        start, end, value, style, c.tagged, c.line, c.comment, c.document, c.flow, insert
+    )
 
 
 def _style_of(rendered: str) -> Style:

@@ -17,8 +17,10 @@ from automation.daemon.plan import (
     desired_jobs,
     diff_jobs,
     first_run,
+    is_due_now,
     jitter,
     policies_by_repository,
+    spread,
 )
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -62,7 +64,8 @@ def _config(tmp_path: Path, extra: str = "", *, repo_suspend: str = "false") -> 
           sourceRef: {{kind: GitRepository, name: fleet}}
           git: {{commit: {{author: {{name: bot, email: bot@example.com}}}}}}
           update: {{path: ./}}
-        {extra}"""),
+        """)
+        + extra,
     )
     return load_config([tmp_path])
 
@@ -84,6 +87,24 @@ def test_jobs_cover_repositories_always_policies_and_automations(tmp_path: Path)
 def test_suspended_objects_get_no_job(tmp_path: Path) -> None:
     jobs = desired_jobs(_config(tmp_path, repo_suspend="true"))
     assert "scan:apps/app" not in jobs and "automation:apps/fleet" in jobs
+
+
+def test_a_suspended_automation_is_neither_scheduled_nor_triggered(tmp_path: Path) -> None:
+    paused = textwrap.dedent("""\
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1
+        kind: ImageUpdateAutomation
+        metadata: {name: paused, namespace: apps}
+        spec:
+          interval: 1h
+          suspend: true
+          sourceRef: {kind: GitRepository, name: fleet}
+          git: {commit: {author: {name: bot, email: bot@example.com}}}
+          update: {path: ./}
+        """)
+    config = _config(tmp_path, paused)
+    assert "automation:apps/paused" not in desired_jobs(config)
+    assert automations_by_policy(config)["apps/app"] == ("apps/fleet",)
 
 
 def test_diff_adds_removes_and_reschedules_changed_specs(tmp_path: Path) -> None:
@@ -151,6 +172,31 @@ def test_first_run_comes_from_the_state_store(
 )
 def test_backoff_doubles_up_to_the_cap(failures: int, delay: int) -> None:
     assert backoff(failures) == delay * S
+
+
+def test_spread_moves_bunched_phases_over_the_whole_interval() -> None:
+    interval = timedelta(seconds=30)
+    waits = [spread(f"ns/repo-{i}", interval) for i in range(1000)]
+    assert waits[0] == spread("ns/repo-0", interval)
+    assert all(interval / 2 <= w < interval * 3 / 2 for w in waits)
+    # Phases after the spread: no tenth of the interval holds more than 15 % of the objects.
+    buckets = [0] * 10
+    for w in waits:
+        buckets[int((w % interval) / interval * 10)] += 1
+    assert max(buckets) < 150
+
+
+@pytest.mark.parametrize(
+    ("last", "failed", "due"),
+    [
+        (None, False, True),
+        (NOW - timedelta(minutes=2), False, False),
+        (NOW - timedelta(minutes=5), False, True),
+        (NOW - timedelta(minutes=2), True, True),
+    ],
+)
+def test_is_due_now(last: datetime | None, failed: bool, due: bool) -> None:
+    assert is_due_now(NOW, last, timedelta(minutes=5), failed) is due
 
 
 def test_jitter_cap_zero_means_no_spread() -> None:

@@ -13,6 +13,7 @@ from automation.errors import AutomationError, ConfigError, ConfigErrors, UsageE
 from automation.policysource import (
     GitPolicySource,
     LocalPolicySource,
+    load_if_changed,
     load_sources,
     parse_source,
 )
@@ -121,3 +122,19 @@ def test_reloader_keeps_the_last_good_config_and_logs_once(
     fresh = reloader.reload()
     assert fresh is not None and reloader.last_error == ""
     assert [r.spec.interval.total_seconds() for r in fresh.image_repositories.values()] == [540]
+
+
+def test_load_if_changed_skips_parsing_when_no_file_changed(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(REPO)
+    sources = [LocalPolicySource(folder)]
+    first = load_sources(sources, [], tmp_path / "c")
+    assert load_if_changed(sources, [], tmp_path / "c", first) is None
+    (folder / "b.yaml").write_text(REPO.replace("name: app", "name: other"))
+    second = load_if_changed(sources, [], tmp_path / "c", first)
+    assert second is not None and len(second.config.image_repositories) == 2
+    (folder / "b.yaml").write_text(REPO.replace("name: app", "name: a-third-one"))
+    third = load_if_changed(sources, [], tmp_path / "c", second)
+    assert third is not None
+    assert sorted(k.name for k in third.config.image_repositories) == ["a-third-one", "app"]

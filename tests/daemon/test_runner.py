@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from automation.daemon.plan import spread
 from automation.daemon.runner import Daemon, DaemonOptions
 from automation.policysource import LocalPolicySource, load_sources
 from automation.state import open_store
@@ -66,8 +67,10 @@ def test_requested_scan_runs_the_chain_long_before_the_interval(
 
     async def body(d: Daemon) -> None:
         await _until(lambda: d.store.get_policy("apps/app") is not None)  # the start-up scan
-        next_scan = d.scheduler.next_run("scan:apps/app")
-        assert next_scan is not None and next_scan > datetime.now(UTC) + timedelta(minutes=59)
+        # The start-up scan's next run is spread over half to one and a half intervals.
+        next_scan, now = d.scheduler.next_run("scan:apps/app"), datetime.now(UTC)
+        expected = now + spread("apps/app", timedelta(hours=1))
+        assert next_scan is not None and abs(next_scan - expected) < timedelta(seconds=5)
         push_image(registry, repo, "1.3.0")
         # What the webhook listener does: call on_scan from its own thread.
         threading.Thread(target=d.request_scan, args=({"apps/app", "apps/unknown"},)).start()
@@ -95,9 +98,36 @@ def test_a_failing_repository_backs_off_while_the_others_keep_their_schedule(
             assert next_run is not None and abs(next_run - expected) < timedelta(seconds=1)
             d.request_scan({"apps/broken"})  # do not wait out the backoff in real time
         good = d.scheduler.next_run("scan:apps/app")
-        assert good is not None and good > datetime.now(UTC) + timedelta(minutes=59)
+        assert good is not None and good > datetime.now(UTC) + timedelta(minutes=29)
         assert "scan:apps/app" not in d.chain.failures
         scan = d.store.get_scan("apps/broken")
         assert scan is not None and "nothing/here" in scan.last_error
+
+    _run(daemon, body)
+
+
+def test_an_always_policy_follows_a_moved_digest_on_its_own_interval(
+    registry: RegistryServer, bare_remote: GitRemote, tmp_path: Path
+) -> None:
+    repo = f"daemon/always-{uuid.uuid4().hex[:8]}"
+    image = f"{registry.host}/{repo}"
+    seed(bare_remote, {"clusters/app.yaml": DEPLOY.format(image=image)}, "add app")
+    first = push_image(registry, repo, "1.0.0")
+    text = policies(registry, repo, bare_remote.file_url, scan_interval="1h").replace(
+        '    semver: {range: "^1.0"}\n',
+        '    semver: {range: "^1.0"}\n  digestReflectionPolicy: Always\n  interval: 1s\n',
+    )
+    daemon = _daemon(tmp_path, text)
+
+    def deployed() -> str:
+        return read_file_at(bare_remote, "main", "clusters/app.yaml")
+
+    async def body(d: Daemon) -> None:
+        assert "policy:apps/app" in d.scheduler.job_ids()
+        await _until(lambda: f"1.0.0@{first.digest}" in deployed())
+        moved = push_image(registry, repo, "1.0.0")  # same tag, new image: no new tag
+        await _until(lambda: f"1.0.0@{moved.digest}" in deployed())
+        scan = d.store.get_scan("apps/app")
+        assert scan is not None and scan.tag_count == 1
 
     _run(daemon, body)

@@ -9,18 +9,11 @@ import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 
-from automation.config import Config
 from tests.daemon.daemonproc import DEPLOY, StartDaemon, policies, wait_until
 from tests.rig.git_remotes import GitRemote, read_file_at, seed
 from tests.rig.images import push_image
 from tests.rig.registry import RegistryServer
-
-pytestmark = pytest.mark.skipif(
-    "receivers" not in Config.__dataclass_fields__,
-    reason="the config loader does not load Receivers yet (Config.receivers)",
-)
 
 RECEIVER = """\
 ---

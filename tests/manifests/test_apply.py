@@ -148,3 +148,15 @@ def test_write_atomically_leaves_no_temp_files(tmp_path: Path) -> None:
     assert target.read_bytes() == b"new"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["t.yaml"]
+
+
+def test_write_atomically_when_its_temporary_name_is_taken(tmp_path: Path) -> None:
+    target = tmp_path / "t.yaml"
+    target.write_text("old")
+    leftover = tmp_path / f".t.yaml.{os.getpid()}.tmp"  # as a crashed earlier write leaves it
+    leftover.write_text("partial")
+    data = b"new: value\n" * 200_000
+    write_atomically(target, data)
+    assert target.read_bytes() == data
+    assert leftover.read_text() == "partial"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [leftover.name, "t.yaml"]

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import json
 
-from automation.manifests.markers import BadMarker, Marker, parse_marker
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from automation.manifests.markers import BadMarker, Marker, parse_marker, parse_marker_json
 
 
 @pytest.mark.parametrize(
@@ -56,3 +60,28 @@ def test_bad_markers_say_why(value: str, reason: str) -> None:
 def test_marker_string_is_the_setter_name() -> None:
     assert str(Marker("ns", "app", "full")) == "ns:app"
     assert str(Marker("ns", "app", "tag")) == "ns:app:tag"
+
+
+comment_texts = st.one_of(
+    st.builds(
+        lambda hashes, space, colon, value: (
+            "#" * hashes
+            + space
+            + '{"$imagepolicy":'
+            + colon
+            + json.dumps(value, ensure_ascii=False)
+            + "}"
+        ),
+        st.integers(1, 3),
+        st.sampled_from(["", " ", "  "]),
+        st.sampled_from(["", " ", "  "]),
+        st.text(alphabet='ab:-"\\/\x01é ', max_size=10),
+    ),
+    st.text(alphabet='#{}"$imagepolicy: ,\\', max_size=40),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(comment_texts)
+def test_the_shortcut_reads_markers_as_json_does(comment: str) -> None:
+    assert parse_marker(comment) == parse_marker_json(comment)
