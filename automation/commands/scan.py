@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from datetime import UTC, datetime
 
 from automation.commands.common import (
@@ -34,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_argument(parser)
 
 
+def _progress(done: int, total: int) -> None:
+    """One self-overwriting line on a terminal: `scanning 37/500 repositories`."""
+    sys.stderr.write(f"\rscanning {done}/{total} repositories")
+    sys.stderr.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     config = load(args)
     only = {policy_key(n) for n in args.name} if args.name else None
@@ -43,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"no ImageRepository {', '.join(missing)} in the policy files")
     store = state(args)
     now = datetime.now(UTC)
-    outcomes = asyncio.run(scan_repositories(config, store, now, force=args.force, only=only))
+    progress = _progress if sys.stderr.isatty() else None
+    work = scan_repositories(config, store, now, force=args.force, only=only, progress=progress)
+    outcomes = asyncio.run(work)
+    if progress is not None:
+        sys.stderr.write("\r\033[K")  # clear the progress line before the table
     scans = {s.key: s for s in store.list_scans()}
     if args.output != "table":
         emit(

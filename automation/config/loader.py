@@ -69,11 +69,18 @@ def _field_path(loc: Sequence[str | int]) -> str:
     return text
 
 
+def _object_name(doc: Document, kind: str) -> str:
+    meta = doc.data.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return f"{kind} {name}" if isinstance(name, str) else kind
+
+
 def _errors(doc: Document, kind: str, err: ValidationError) -> list[ConfigError]:
     out = []
+    where = f"in {_object_name(doc, kind)} at line {doc.line}"
     for e in err.errors(include_url=False, include_input=False):
         loc = [p for p in e["loc"] if isinstance(p, int) or not str(p).startswith("function-")]
-        message = f"{_explain(e)} (in {kind})"
+        message = f"{_explain(e)} ({where})"
         out.append(ConfigError(doc.file, doc.line_of(loc), _field_path(loc), message))
     return sorted(out, key=lambda e: e.line or 0)
 

@@ -124,8 +124,11 @@ async def scan_many(
     *,
     client_factory: ClientFactory = RegistryClient,
     now: Now = utc_now,
+    on_done: Callable[[ScanOutcome], None] | None = None,
 ) -> list[ScanOutcome]:
     """Scan concurrently, one client per (registry, options), outcomes in target order.
+
+    `on_done` is called as each scan finishes (for a progress display).
 
     Each client first probes its registry once (credentials, scheme, auth challenge), so
     every repository then fetches its own bearer token once before listing. At most
@@ -145,9 +148,12 @@ async def scan_many(
         async with turn:
             try:
                 result = await scan_repository(client, target.image, target.exclusion_list, now=now)
+                outcome = ScanOutcome(target=target, result=result)
             except AutomationError as err:
-                return ScanOutcome(target=target, error=err)
-        return ScanOutcome(target=target, result=result)
+                outcome = ScanOutcome(target=target, error=err)
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
 
     try:
         async with asyncio.TaskGroup() as group:

@@ -7,6 +7,7 @@ and errors written to the state store (a failed scan keeps the last good tag lis
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -99,6 +100,7 @@ async def scan_repositories(
     *,
     force: bool = False,
     only: set[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[RepositoryOutcome]:
     """Scan every due (or named, or all with `force`) repository concurrently."""
     outcomes: dict[str, RepositoryOutcome] = {}
@@ -127,7 +129,15 @@ async def scan_repositories(
             exclusions = tuple(repo.spec.effective_exclusion_list)
             targets.append(ScanTarget(str(key), image, exclusions, options))
     repos = {str(k): r for k, r in config.image_repositories.items()}
-    for outcome in await scan_many(targets, now=lambda: now):
+    finished = 0
+
+    def done(_: object) -> None:
+        nonlocal finished
+        finished += 1
+        if progress is not None:
+            progress(finished, len(targets))
+
+    for outcome in await scan_many(targets, now=lambda: now, on_done=done):
         name = outcome.target.key
         if outcome.error is not None or outcome.result is None:
             log.warning("scan %s: %s", name, outcome.error)

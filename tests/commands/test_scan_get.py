@@ -93,3 +93,36 @@ def test_get_automations_before_any_run(tmp_path: Path, capsys: pytest.CaptureFi
     assert item["metadata"] == {"name": "fleet", "namespace": "apps"}
     assert item["spec"]["git"]["push"] == {"branch": "main"}
     assert item["status"]["conditions"][0]["message"] == "not run yet"
+
+
+def test_progress_is_reported_per_finished_scan(registry: RegistryServer, tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from automation.config import load_config
+    from automation.state import open_store
+    from automation.steps.scan import scan_repositories
+
+    path = tmp_path / "policies"
+    path.mkdir()
+    repos = [f"progress/{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    docs = []
+    for i, repo in enumerate(repos):
+        push_image(registry, repo, "1.0.0")
+        docs.append(
+            f"apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\n"
+            f"metadata: {{name: r{i}}}\nspec: {{image: {registry.host}/{repo}, interval: 1h, "
+            "insecure: true}\n"
+        )
+    (path / "r.yaml").write_text("---\n".join(docs))
+    seen: list[tuple[int, int]] = []
+    store = open_store(tmp_path / "s.db")
+    asyncio.run(
+        scan_repositories(
+            load_config([path]),
+            store,
+            datetime.now(UTC),
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    )
+    assert seen == [(1, 3), (2, 3), (3, 3)]

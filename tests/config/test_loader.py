@@ -83,6 +83,7 @@ def test_unknown_field_is_an_error_naming_file_line_and_path(write: Callable[...
     path = write("repo.yaml", REPO + "  exclusionLsit: []\n")
     (error,) = errors_of([path])
     assert error.startswith(f"{path}:9: spec.exclusionLsit: unknown field")
+    assert error.endswith("(in ImageRepository app at line 1)")
 
 
 def test_multi_document_files_and_directories(write: Callable[..., Path], tmp_path: Path) -> None:
