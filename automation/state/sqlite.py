@@ -25,61 +25,14 @@ from automation.state.records import (
     PolicyRecord,
     ScanRecord,
 )
-
-# Index i holds the script that upgrades a database from version i to i + 1.
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE scans (
-        key TEXT PRIMARY KEY, canonical_name TEXT NOT NULL DEFAULT '',
-        tag_count INTEGER NOT NULL DEFAULT 0, scan_time TEXT, revision TEXT NOT NULL DEFAULT '',
-        latest_tags TEXT NOT NULL DEFAULT '[]', spec_hash TEXT NOT NULL DEFAULT '',
-        last_error TEXT NOT NULL DEFAULT '', error_time TEXT, tags BLOB
-    );
-    CREATE TABLE policies (
-        key TEXT PRIMARY KEY, latest_ref TEXT, observed_previous_ref TEXT, evaluated_time TEXT,
-        spec_hash TEXT NOT NULL DEFAULT '', repository_revision TEXT NOT NULL DEFAULT '',
-        message TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',
-        generation INTEGER NOT NULL DEFAULT 0, pinned_generation INTEGER
-    );
-    CREATE TABLE policy_history (
-        key TEXT NOT NULL, generation INTEGER NOT NULL, time TEXT NOT NULL,
-        ref TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (key, generation)
-    );
-    CREATE TABLE automations (
-        key TEXT PRIMARY KEY, last_run_time TEXT, last_push_commit TEXT NOT NULL DEFAULT '',
-        last_push_time TEXT, observed_policies TEXT NOT NULL DEFAULT '{}',
-        observed_source_revision TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',
-        failures INTEGER NOT NULL DEFAULT 0
-    );
-    """,
-    # 2: mirror copies per ImagePolicy (issue 8)
-    """
-    CREATE TABLE mirrors (
-        key TEXT PRIMARY KEY, source_ref TEXT NOT NULL, mirror_ref TEXT,
-        digest TEXT NOT NULL DEFAULT '', time TEXT, error TEXT NOT NULL DEFAULT ''
-    );
-    """,
-]
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _ref(value: LatestRef | None) -> str | None:
-    return json.dumps(value.to_dict(), sort_keys=True) if value is not None else None
-
-
-def _parse_ref(value: str | None) -> LatestRef | None:
-    if not value:
-        return None
-    data = json.loads(value)
-    return LatestRef(data["name"], data["tag"], data.get("digest", ""))
+from automation.state.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    decode_ref,
+    decode_time,
+    encode_ref,
+    encode_time,
+)
 
 
 class SQLiteStore:
@@ -140,12 +93,12 @@ class SQLiteStore:
                     record.key,
                     record.canonical_name,
                     record.tag_count,
-                    _time(record.scan_time),
+                    encode_time(record.scan_time),
                     record.revision,
                     json.dumps(record.latest_tags),
                     record.spec_hash,
                     record.last_error,
-                    _time(record.error_time),
+                    encode_time(record.error_time),
                     blob,
                 ),
             )
@@ -155,7 +108,7 @@ class SQLiteStore:
             db.execute("INSERT OR IGNORE INTO scans (key) VALUES (?)", (key,))
             db.execute(
                 "UPDATE scans SET last_error = ?, error_time = ? WHERE key = ?",
-                (error, _time(now), key),
+                (error, encode_time(now), key),
             )
 
     _SCAN_COLUMNS = (
@@ -169,12 +122,12 @@ class SQLiteStore:
             key=row[0],
             canonical_name=row[1],
             tag_count=row[2],
-            scan_time=_parse_time(row[3]),
+            scan_time=decode_time(row[3]),
             revision=row[4],
             latest_tags=tuple(json.loads(row[5])),
             spec_hash=row[6],
             last_error=row[7],
-            error_time=_parse_time(row[8]),
+            error_time=decode_time(row[8]),
         )
 
     def get_scan(self, key: str) -> ScanRecord | None:
@@ -202,9 +155,9 @@ class SQLiteStore:
     def _policy(row: Any) -> PolicyRecord:
         return PolicyRecord(
             key=row[0],
-            latest_ref=_parse_ref(row[1]),
-            observed_previous_ref=_parse_ref(row[2]),
-            evaluated_time=_parse_time(row[3]),
+            latest_ref=decode_ref(row[1]),
+            observed_previous_ref=decode_ref(row[2]),
+            evaluated_time=decode_time(row[3]),
             spec_hash=row[4],
             repository_revision=row[5],
             message=row[6],
@@ -233,15 +186,21 @@ class SQLiteStore:
                 generation += 1
                 db.execute(
                     "INSERT INTO policy_history VALUES (?,?,?,?,?)",
-                    (record.key, generation, _time(now), _ref(record.latest_ref), reason),
+                    (
+                        record.key,
+                        generation,
+                        encode_time(now),
+                        encode_ref(record.latest_ref),
+                        reason,
+                    ),
                 )
             db.execute(
                 "INSERT OR REPLACE INTO policies VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     record.key,
-                    _ref(record.latest_ref),
-                    _ref(record.observed_previous_ref),
-                    _time(record.evaluated_time or now),
+                    encode_ref(record.latest_ref),
+                    encode_ref(record.observed_previous_ref),
+                    encode_time(record.evaluated_time or now),
                     record.spec_hash,
                     record.repository_revision,
                     record.message,
@@ -259,7 +218,7 @@ class SQLiteStore:
             db.execute("INSERT OR IGNORE INTO policies (key) VALUES (?)", (key,))
             db.execute(
                 "UPDATE policies SET last_error = ?, evaluated_time = ? WHERE key = ?",
-                (error, _time(now), key),
+                (error, encode_time(now), key),
             )
 
     def history(self, key: str) -> list[HistoryEntry]:
@@ -270,7 +229,7 @@ class SQLiteStore:
         )
         out = []
         for generation, time, ref, reason in rows:
-            parsed_time, parsed_ref = _parse_time(time), _parse_ref(ref)
+            parsed_time, parsed_ref = decode_time(time), decode_ref(ref)
             assert parsed_time is not None and parsed_ref is not None
             out.append(HistoryEntry(generation, parsed_time, parsed_ref, reason))
         return out
@@ -293,9 +252,9 @@ class SQLiteStore:
         observed = {k: LatestRef(**v) for k, v in json.loads(row[4]).items()}
         return AutomationRecord(
             key=row[0],
-            last_run_time=_parse_time(row[1]),
+            last_run_time=decode_time(row[1]),
             last_push_commit=row[2],
-            last_push_time=_parse_time(row[3]),
+            last_push_time=decode_time(row[3]),
             observed_policies=observed,
             observed_source_revision=row[5],
             last_error=row[6],
@@ -309,9 +268,9 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO automations VALUES (?,?,?,?,?,?,?,?)",
                 (
                     record.key,
-                    _time(record.last_run_time),
+                    encode_time(record.last_run_time),
                     record.last_push_commit,
-                    _time(record.last_push_time),
+                    encode_time(record.last_push_time),
                     observed,
                     record.observed_source_revision,
                     record.last_error,
@@ -332,14 +291,14 @@ class SQLiteStore:
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO mirrors VALUES (?,?,?,?,?,?)",
-                (key, source_ref, _ref(mirror_ref), digest, _time(now), error),
+                (key, source_ref, encode_ref(mirror_ref), digest, encode_time(now), error),
             )
 
     def get_mirror(self, key: str) -> MirrorRecord | None:
         row = self._one("SELECT * FROM mirrors WHERE key = ?", key)
         if row is None:
             return None
-        return MirrorRecord(row[0], row[1], _parse_ref(row[2]), row[3], _parse_time(row[4]), row[5])
+        return MirrorRecord(row[0], row[1], decode_ref(row[2]), row[3], decode_time(row[4]), row[5])
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,67 @@
+"""The state database's schema: one SQL script per version, applied in order.
+
+`PRAGMA user_version` records how far a database has been migrated; a migration is never edited
+once released, only new ones appended. Also the text encodings of times and refs in columns.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from automation.reference import LatestRef
+
+# Index i holds the script that upgrades a database from version i to i + 1.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE scans (
+        key TEXT PRIMARY KEY, canonical_name TEXT NOT NULL DEFAULT '',
+        tag_count INTEGER NOT NULL DEFAULT 0, scan_time TEXT, revision TEXT NOT NULL DEFAULT '',
+        latest_tags TEXT NOT NULL DEFAULT '[]', spec_hash TEXT NOT NULL DEFAULT '',
+        last_error TEXT NOT NULL DEFAULT '', error_time TEXT, tags BLOB
+    );
+    CREATE TABLE policies (
+        key TEXT PRIMARY KEY, latest_ref TEXT, observed_previous_ref TEXT, evaluated_time TEXT,
+        spec_hash TEXT NOT NULL DEFAULT '', repository_revision TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',
+        generation INTEGER NOT NULL DEFAULT 0, pinned_generation INTEGER
+    );
+    CREATE TABLE policy_history (
+        key TEXT NOT NULL, generation INTEGER NOT NULL, time TEXT NOT NULL,
+        ref TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (key, generation)
+    );
+    CREATE TABLE automations (
+        key TEXT PRIMARY KEY, last_run_time TEXT, last_push_commit TEXT NOT NULL DEFAULT '',
+        last_push_time TEXT, observed_policies TEXT NOT NULL DEFAULT '{}',
+        observed_source_revision TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+    # 2: mirror copies per ImagePolicy (issue 8)
+    """
+    CREATE TABLE mirrors (
+        key TEXT PRIMARY KEY, source_ref TEXT NOT NULL, mirror_ref TEXT,
+        digest TEXT NOT NULL DEFAULT '', time TEXT, error TEXT NOT NULL DEFAULT ''
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def encode_time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def decode_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def encode_ref(value: LatestRef | None) -> str | None:
+    return json.dumps(value.to_dict(), sort_keys=True) if value is not None else None
+
+
+def decode_ref(value: str | None) -> LatestRef | None:
+    if not value:
+        return None
+    data = json.loads(value)
+    return LatestRef(data["name"], data["tag"], data.get("digest", ""))
