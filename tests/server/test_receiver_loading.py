@@ -64,7 +64,7 @@ def test_loader_parses_receivers_and_points_at_the_bad_field(tmp_path: Path) -> 
         loader.parse_object(second)
     assert str(err.value) == (
         f"{file}:19: spec: spec.events filters github and harbor events only; remove it for "
-        "quay (in Receiver)"
+        "quay (in Receiver quay at line 15)"
     )
 
 
