@@ -16,16 +16,21 @@ def emit(data: Any, fmt: str, out: TextIO | None = None) -> None:
     stream = out or sys.stdout
     if fmt == "json":
         stream.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
-        return
+    else:
+        stream.write(to_yaml(data))
+
+
+def to_yaml(data: Any) -> str:
+    """Block-style YAML in insertion order, never folding a long value (a digest) in two."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.width = 1 << 16  # never fold long values (digests) onto a second line
+    yaml.width = 1 << 16
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     buf = io.StringIO()
     yaml.dump(json.loads(json.dumps(data, default=str)), buf)
-    stream.write(buf.getvalue())
+    return buf.getvalue()
 
 
 def table(

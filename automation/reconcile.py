@@ -43,18 +43,11 @@ def default_cache_dir() -> Path:
     return Path(base) / "image-automation" / "git"
 
 
-async def refresh(
-    config: Config, store: StateStore, now: datetime, *, force: bool = False
-) -> tuple[list[RepositoryOutcome], list[PolicyOutcome]]:
-    """The registry half of a cycle: scan what is due, evaluate the policies, mirror."""
-    repositories, policies, _mirrors = await refresh_cycle(config, store, now, force=force)
-    return repositories, policies
-
-
 async def refresh_cycle(
     config: Config, store: StateStore, now: datetime, *, force: bool = False, mirror: bool = True
 ) -> tuple[list[RepositoryOutcome], list[PolicyOutcome], list[MirrorOutcome]]:
-    """`refresh`, also returning the mirror outcomes (issue 8); `mirror=False` copies nothing."""
+    """The registry half of a cycle: scan what is due, evaluate the policies, copy new refs to
+    mirrors (issue 8; `mirror=False` copies nothing)."""
     repositories = await scan_repositories(config, store, now, force=force)
     resolver = DigestResolver(config)
     try:

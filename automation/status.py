@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from automation.config import ImagePolicy, ImageRepository, ImageUpdateAutomation
+from automation.config import ImagePolicy, ImageRepository, ImageUpdateAutomation, ObjectKey
 from automation.reference import LatestRef
 from automation.state import (
     AutomationRecord,
@@ -25,8 +25,8 @@ def _time(value: datetime | None) -> str | None:
 
 
 def _meta(key: str) -> dict[str, str]:
-    namespace, _, name = key.partition("/")
-    return {"name": name, "namespace": namespace}
+    parsed = ObjectKey.parse(key)
+    return {"name": parsed.name, "namespace": parsed.namespace}
 
 
 def _ready(ok: bool, reason: str, message: str) -> list[dict[str, str]]:

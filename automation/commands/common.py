@@ -18,6 +18,10 @@ def add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = Fa
         metavar="PATH",
         help="policy files or directories (default: ./policies)",
     )
+    add_secrets_argument(parser)
+
+
+def add_secrets_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--secrets",
         action="append",
@@ -25,6 +29,16 @@ def add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = Fa
         default=[],
         metavar="PATH",
         help="file or directory of v1 Secrets (also $IMAGE_AUTOMATION_SECRETS)",
+    )
+
+
+def add_cache_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where cached clones live (default: ~/.cache/image-automation/git)",
     )
 
 

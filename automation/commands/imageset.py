@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 
 from automation.errors import UsageError
-from automation.manifests.emitter import dump_document
+from automation.output import emit
 from automation.pinning.access import access_from_args, add_registry_arguments
 from automation.pinning.imageset import (
     imageset_document,
@@ -50,9 +49,9 @@ def run(args: argparse.Namespace) -> int:
     unique = args.format == "imageset"
     entries = asyncio.run(resolve_images(images, access, unique_images=unique))
     if args.format == "lock":
-        print(json.dumps(lock_document(entries), indent=2))
+        emit(lock_document(entries), "json")
     else:
-        sys.stdout.write(dump_document(imageset_document(args.name, entries)))
+        emit(imageset_document(args.name, entries), "yaml")
     return 0
 
 

@@ -14,7 +14,6 @@ import asyncio
 import sys
 from pathlib import Path
 
-from automation.manifests.emitter import dump_document
 from automation.output import emit
 from automation.pinning.access import access_from_args, add_registry_arguments
 from automation.pinning.report import PinReport
@@ -40,11 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_report(report: PinReport, *, dry_run: bool, output: str) -> None:
-    if output == "json":
+    if output in ("json", "yaml"):
         emit(report.to_dict(dry_run=dry_run), output)
-        return
-    if output == "yaml":
-        sys.stdout.write(dump_document(report.to_dict(dry_run=dry_run)))
         return
     if dry_run:
         sys.stdout.write("".join(report.diffs[name] for name in sorted(report.diffs)))

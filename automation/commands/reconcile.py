@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from automation.commands.common import (
+    add_cache_argument,
     add_config_arguments,
     add_output_argument,
     add_state_argument,
@@ -34,13 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the diff that would be committed; push nothing",
     )
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="where cached clones live (default: ~/.cache/image-automation/git)",
-    )
+    add_cache_argument(parser)
     add_state_argument(parser)
     add_output_argument(parser)
 

@@ -11,12 +11,17 @@ import argparse
 import asyncio
 import logging
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from automation.commands.common import add_state_argument, state
+from automation.commands.common import (
+    add_cache_argument,
+    add_secrets_argument,
+    add_state_argument,
+    state,
+)
 from automation.config import Config, ImageRepository, secrets_paths_from_env
 from automation.config.duration import parse_duration
 from automation.daemon.chain import Observer
@@ -50,6 +55,7 @@ use it. A failing object retries after 5s, 10s, 20s, ... up to 10m; the others r
 SIGTERM/SIGINT: stop scheduling, abandon registry work, let a running push finish, exit 0.
 """
 
+T = TypeVar("T")
 log = logging.getLogger("automation.daemon")
 
 
@@ -62,18 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SOURCE",
         help="policy files/directories or git+URL#BRANCH:PATH (default: ./policies)",
     )
-    parser.add_argument(
-        "--secrets",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="PATH",
-        help="file or directory of v1 Secrets (also $IMAGE_AUTOMATION_SECRETS)",
-    )
+    add_secrets_argument(parser)
     add_state_argument(parser)
-    parser.add_argument(
-        "--cache", type=Path, default=None, metavar="DIR", help="where cached clones live"
-    )
+    add_cache_argument(parser)
     parser.add_argument(
         "--listen",
         default="127.0.0.1:9292",
@@ -189,29 +186,37 @@ def _server(daemon: Daemon, listen: tuple[str, int]) -> WebhookServer:
     metrics = Metrics()
     observer: Observer = metrics
     daemon.observer = observer
-    resolved: list[tuple[Config, list[Endpoint]]] = []  # resolved once per loaded config
 
-    def endpoints() -> Sequence[Endpoint]:
-        config = daemon.config
-        if not resolved or resolved[0][0] is not config:
-            try:
-                found = resolve_endpoints(config.receivers.values(), config.secrets)
-            except ConfigErrors as err:
-                log.error("webhook receivers disabled until the config is fixed: %s", err)
-                found = []
-            resolved[:] = [(config, found)]
-        return resolved[0][1]
+    def endpoints(config: Config) -> Sequence[Endpoint]:
+        try:
+            return resolve_endpoints(config.receivers.values(), config.secrets)
+        except ConfigErrors as err:
+            log.error("webhook receivers disabled until the config is fixed: %s", err)
+            return []
 
-    def repositories() -> Mapping[str, ImageRepository]:
-        return {str(k): r for k, r in daemon.config.image_repositories.items()}
+    def repositories(config: Config) -> Mapping[str, ImageRepository]:
+        return {str(k): r for k, r in config.image_repositories.items()}
 
     host, port = listen
     return WebhookServer(
         host,
         port,
-        endpoints=endpoints,
-        repositories=repositories,
+        endpoints=_per_config(daemon, endpoints),
+        repositories=_per_config(daemon, repositories),
         on_scan=daemon.request_scan,
         ready=daemon.ready,
         metrics=metrics,
     )
+
+
+def _per_config(daemon: Daemon, build: Callable[[Config], T]) -> Callable[[], T]:
+    """`build(daemon.config)`, computed once per loaded config (not once per request)."""
+    memo: list[tuple[Config, T]] = []
+
+    def get() -> T:
+        config = daemon.config
+        if not memo or memo[0][0] is not config:
+            memo[:] = [(config, build(config))]
+        return memo[0][1]
+
+    return get

@@ -9,7 +9,6 @@ not), 1 when a file failed to parse or a marker was malformed, 2 for bad usage.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,9 +17,10 @@ from typing import NamedTuple
 from automation.commands.common import add_state_argument, state
 from automation.errors import UsageError
 from automation.manifests.apply import UpdateResult, apply_refs
-from automation.manifests.report import change_lines, dump_yaml, notice_lines, result_to_dict
+from automation.manifests.report import change_lines, notice_lines, result_to_dict
+from automation.output import emit
 from automation.reference import LatestRef
-from automation.state import StateStore, pinned_ref
+from automation.state import StateStore, ref_to_write
 
 HELP = "apply image refs to the marked YAML files under PATH (no git)"
 
@@ -76,7 +76,7 @@ def refs_from_store(store: StateStore) -> dict[PolicyKey, LatestRef]:
     try:
         for record in store.list_policies():
             namespace, _, name = record.key.partition("/")
-            ref = pinned_ref(store, record.key) or record.latest_ref
+            ref = ref_to_write(store, record.key)
             if ref is not None and name:
                 refs[PolicyKey(namespace, name)] = ref
     finally:
@@ -111,10 +111,8 @@ def _single_namespace(refs: Mapping[PolicyKey, LatestRef]) -> str:
 
 
 def _print(result: UpdateResult, *, dry_run: bool, output: str) -> None:
-    if output == "json":
-        print(json.dumps(result_to_dict(result, dry_run=dry_run), indent=2))
-    elif output == "yaml":
-        sys.stdout.write(dump_yaml(result_to_dict(result, dry_run=dry_run)))
+    if output in ("json", "yaml"):
+        emit(result_to_dict(result, dry_run=dry_run), output)
     elif dry_run:
         sys.stdout.write("".join(result.diffs[path] for path in sorted(result.diffs)))
     else:

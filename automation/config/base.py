@@ -25,6 +25,12 @@ class ObjectKey(NamedTuple):
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name}"
 
+    @classmethod
+    def parse(cls, text: str) -> ObjectKey:
+        """The inverse of `str()`: state records are keyed by `ns/name`."""
+        namespace, _, name = text.partition("/")
+        return cls(namespace, name)
+
 
 @dataclass(frozen=True, slots=True)
 class SourceLocation:

@@ -94,13 +94,6 @@ class Config:
             if key.namespace == ns and automation.selects(policy.metadata.labels)
         }
 
-    def policies_of(self, repository: ImageRepository) -> list[ImagePolicy]:
-        return [
-            p
-            for _, p in sorted(self.image_policies.items())
-            if (p.repository_namespace, p.spec.image_repository_ref.name) == repository.key
-        ]
-
     @property
     def object_count(self) -> int:
         return sum(

@@ -17,7 +17,6 @@ from automation.config.base import (
 )
 
 DEFAULT_EXCLUSION = "^.*\\.sig$"
-IMAGE_API_VERSIONS = ("image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2")
 
 
 def check_image_address(value: str) -> str:

@@ -65,11 +65,6 @@ def note(level: int, message: str, **fields: object) -> None:
     log.log(level, message, extra={"fields": fields})
 
 
-def object_key(text: str) -> ObjectKey:
-    namespace, _, name = text.partition("/")
-    return ObjectKey(namespace, name)
-
-
 class Chain:
     def __init__(
         self,
@@ -134,7 +129,7 @@ class Chain:
             log.error("policy evaluation crashed", exc_info=crashed)
 
     async def automate(self, key: str) -> timedelta | None:
-        auto = self.config.automations.get(object_key(key))
+        auto = self.config.automations.get(ObjectKey.parse(key))
         if auto is None or self.stopping:
             return None
         loop = asyncio.get_running_loop()

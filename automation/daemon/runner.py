@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from automation.config import Config
+from automation.config import Config, ObjectKey
 from automation.config.crosscheck import crosscheck
-from automation.daemon.chain import Chain, Observer, note, object_key
+from automation.daemon.chain import Chain, Observer, note
 from automation.daemon.plan import (
     JITTER_CAP,
     JobKind,
@@ -186,7 +186,7 @@ class Daemon:
         """When the state store says this object last ran, and whether that run failed."""
         if spec.kind is JobKind.SCAN:
             scan = self.store.get_scan(spec.key)
-            repo = self.config.image_repositories[object_key(spec.key)]
+            repo = self.config.image_repositories[ObjectKey.parse(spec.key)]
             if scan is None or scan.spec_hash != repository_hash(repo):
                 return None, False
             return scan.scan_time, bool(scan.last_error)

@@ -18,32 +18,25 @@ alias). Documents of Flux's `image.toolkit.fluxcd.io` API are skipped: `ImageRep
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from automation.manifests.locate import YamlSyntaxError
+from automation.manifests.locate import (
+    NODE_PROPERTIES,
+    SCALAR_STYLES,
+    child_node,
+    compose_roots,
+)
 from automation.manifests.setters import Style
 
-HAVE_C_COMPOSER = importlib.util.find_spec("_ruamel_yaml") is not None
-if HAVE_C_COMPOSER:
-    from ruamel.yaml.cyaml import CBaseLoader
-_local = threading.local()
-
 SiteKind = Literal["image", "helm", "kustomize"]
-_STYLES: dict[str | None, Style] = {None: "plain", "": "plain", "'": "single", '"': "double"}
-_PROPERTIES = re.compile(r"(?:[&!][^ \t\r\n]*[ \t]+)*")
 _COLON = re.compile(r"[ \t]*:")
 _FLUX_IMAGE_API = "image.toolkit.fluxcd.io/"
 _NULLS = frozenset({"~", "null", "Null", "NULL"})
-_PURE_TABS = re.compile(r"\t(?=[ \t]*(?:#|\r|\n|$))|(?<=:)\t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,39 +85,11 @@ class ImageSite:
 
 def find_images(text: str) -> list[ImageSite]:
     """Every image site of every document. Raises YamlSyntaxError."""
-    offset = 1 if text.startswith("\ufeff") else 0
-    try:
-        roots = _roots(text[offset:], pure=not HAVE_C_COMPOSER)
-    except MarkedYAMLError:
-        try:
-            roots = _roots(text[offset:], pure=True)
-        except MarkedYAMLError as err:
-            mark = err.problem_mark or err.context_mark
-            line = mark.line + 1 if mark is not None else None
-            raise YamlSyntaxError(line, str(err.problem or err.context or err)) from err
+    offset, roots = compose_roots(text)
     sites: list[ImageSite] = []
     for root in roots:
         sites.extend(_Finder(text, offset).document(root))
     return sites
-
-
-def _roots(source: str, pure: bool) -> list[Node | None]:
-    """Composed document roots. The C loader does not count a BOM (stripped by the caller)
-    and rejects some valid YAML 1.2 that the pure one reads; the pure scanner rejects a TAB
-    right after a value, so those TABs are masked with spaces (same length, same marks)."""
-    if not pure:
-        loader = CBaseLoader(source)
-        try:
-            roots: list[Node | None] = []
-            while loader.check_node():
-                roots.append(loader.get_node())
-            return roots
-        finally:
-            loader.dispose()
-    yaml = getattr(_local, "yaml", None)
-    if yaml is None:
-        yaml = _local.yaml = YAML(typ="safe", pure=True)
-    return list(yaml.compose_all(_PURE_TABS.sub(" ", source)))
 
 
 class _Finder:
@@ -139,10 +104,10 @@ class _Finder:
         ):
             return  # ImageRepository.spec.image names a repository: a tag would break it
         if isinstance(root, MappingNode) and _value_of(root, "kind") == "Kustomization":
-            images = _child(root, "images")
-            spec = _child(root, "spec")
+            images = child_node(root, "images")
+            spec = child_node(root, "spec")
             if images is None and isinstance(spec, MappingNode):
-                images = _child(spec, "images")
+                images = child_node(spec, "images")
             if isinstance(images, SequenceNode):
                 for entry in images.value:
                     if isinstance(entry, MappingNode):
@@ -174,7 +139,7 @@ class _Finder:
         if isinstance(value, ScalarNode):
             scalar = self._scalar(key, value, flow)
             return _reference_site("image", scalar, scalar.value)
-        if isinstance(value, MappingNode) and _child(value, "repository") is not None:
+        if isinstance(value, MappingNode) and child_node(value, "repository") is not None:
             return self._helm(value, flow or bool(value.flow_style))
         return None
 
@@ -230,14 +195,14 @@ class _Finder:
         start = node.start_mark.index + self.offset
         end = node.end_mark.index + self.offset
         line = node.start_mark.line + 1
-        style = _STYLES.get(node.style)
+        style = SCALAR_STYLES.get(node.style)
         if style is None:  # block scalar: reported, never rewritten
             return Scalar(start, end, str(node.value), "plain", line, flow=flow, block=True)
         if start == end:
             colon = _COLON.match(self.text, key.end_mark.index + self.offset)
             point = colon.end() if colon else start
             return Scalar(point, point, "", "plain", key.start_mark.line + 1, flow=flow, null=True)
-        props = _PROPERTIES.match(self.text, start)
+        props = NODE_PROPERTIES.match(self.text, start)
         body = props.end() if props else start
         tagged = "!" in self.text[start:body]
         value = str(node.value)
@@ -290,13 +255,6 @@ def _is_empty(site: ImageSite) -> bool:
     return not site.reference.strip() or site.reference.endswith(":")
 
 
-def _child(node: MappingNode, name: str) -> Node | None:
-    for key, value in node.value:
-        if isinstance(key, ScalarNode) and key.value == name:
-            return value  # type: ignore[no-any-return]
-    return None
-
-
 def _value_of(node: MappingNode, name: str) -> str:
-    value = _child(node, name)
+    value = child_node(node, name)
     return str(value.value) if isinstance(value, ScalarNode) else ""

@@ -42,10 +42,10 @@ if HAVE_C_COMPOSER:
 _TOKEN = '"$imagepolicy"'
 _LINE_TAIL = re.compile(r"(?:[ \t]*,)?[ \t]+(#[^\r\n]*)")
 _COMMENT_LINE = re.compile(r"[ \t]*(#[^\r\n]*)")
-_PROPERTIES = re.compile(r"(?:[&!][^ \t\r\n]*[ \t]+)*")
+NODE_PROPERTIES = re.compile(r"(?:[&!][^ \t\r\n]*[ \t]+)*")
 _EMPTY_VALUE = re.compile(r"[ \t]*:(?=[ \t]+#)")
 _PURE_TABS = re.compile(r"\t(?=[ \t]*(?:#|\r|\n|$))|(?<=:)\t")
-_STYLES: dict[str | None, Style] = {None: "plain", "": "plain", "'": "single", '"': "double"}
+SCALAR_STYLES: dict[str | None, Style] = {None: "plain", "": "plain", "'": "single", '"': "double"}
 
 
 class YamlSyntaxError(Exception):
@@ -86,16 +86,36 @@ class LocatedFile:
 def locate(text: str, *, pure: bool = not HAVE_C_COMPOSER) -> LocatedFile:
     """Compose every document of `text` and collect the marked scalar values.
 
+    Raises YamlSyntaxError.
+    """
+    offset, roots = compose_roots(text, pure=pure)
+    objects: list[ObjectId] = []
+    candidates: list[Candidate] = []
+    lines = marker_lines(text)
+    for index, root in enumerate(roots):
+        objects.append(object_id(root))
+        candidates.extend(_Finder(text, offset, index, lines).scan(root))
+    return LocatedFile(tuple(objects), tuple(candidates))
+
+
+def compose_roots(text: str, *, pure: bool = not HAVE_C_COMPOSER) -> tuple[int, list[Node | None]]:
+    """The offset of the text after a UTF-8 BOM, and every document root (marks relative to
+    that offset: the C loader does not count a BOM).
+
     With the C composer, a text it rejects is tried again with the pure one: the bundled
     libyaml refuses some valid YAML 1.2 (`[a:b]`, a `:` in a plain scalar in a flow
-    collection) that ruamel's own scanner reads. Raises YamlSyntaxError.
+    collection) that ruamel's own scanner reads. The pure scanner rejects a TAB right after a
+    value, so those TABs are masked with spaces (same length, same marks). Raises
+    YamlSyntaxError with the first parser's line.
     """
+    offset = 1 if text.startswith("\ufeff") else 0
+    source = text[offset:]
     try:
-        return _locate(text, pure)
+        return offset, _roots(source, pure)
     except MarkedYAMLError as err:
         if not pure:
             try:
-                return _locate(text, True)
+                return offset, _roots(source, True)
             except MarkedYAMLError:
                 pass
         mark = err.problem_mark or err.context_mark
@@ -103,18 +123,8 @@ def locate(text: str, *, pure: bool = not HAVE_C_COMPOSER) -> LocatedFile:
         raise YamlSyntaxError(line, str(err.problem or err.context or err)) from err
 
 
-def _locate(text: str, pure: bool) -> LocatedFile:
-    offset = 1 if text.startswith("\ufeff") else 0
-    source = text[offset:]
-    if pure:
-        source = _PURE_TABS.sub(" ", source)
-    objects: list[ObjectId] = []
-    candidates: list[Candidate] = []
-    lines = marker_lines(text)
-    for index, root in enumerate(compose_all(source, pure)):
-        objects.append(object_id(root))
-        candidates.extend(_Finder(text, offset, index, lines).scan(root))
-    return LocatedFile(tuple(objects), tuple(candidates))
+def _roots(source: str, pure: bool) -> list[Node | None]:
+    return list(compose_all(_PURE_TABS.sub(" ", source) if pure else source, pure))
 
 
 def marker_lines(text: str) -> list[int] | None:
@@ -156,7 +166,7 @@ def object_id(root: Node | None) -> ObjectId:
     if not isinstance(root, MappingNode):
         return ObjectId()
     top = _scalar_fields(root)
-    meta = _child(root, "metadata")
+    meta = child_node(root, "metadata")
     inner = _scalar_fields(meta) if isinstance(meta, MappingNode) else {}
     return ObjectId(
         top.get("apiVersion", ""),
@@ -174,7 +184,7 @@ def _scalar_fields(node: MappingNode) -> dict[str, str]:
     return out
 
 
-def _child(node: MappingNode, name: str) -> Node | None:
+def child_node(node: MappingNode, name: str) -> Node | None:
     for key, value in node.value:
         if isinstance(key, ScalarNode) and key.value == name:
             return value  # type: ignore[no-any-return]
@@ -237,11 +247,11 @@ class _Finder:
             or (in_block_seq and node.start_mark.line - 1 in self.line_set)
         ):
             return None  # no marker on its line nor on the line above
-        style = _STYLES.get(node.style)
+        style = SCALAR_STYLES.get(node.style)
         if style is None or start == end or start in self.seen:
             return None  # block scalar, empty value, or an alias of a node already seen
         self.seen.add(start)
-        props = _PROPERTIES.match(self.text, start)
+        props = NODE_PROPERTIES.match(self.text, start)
         body = props.end() if props else start
         comment = self._comment_after(end)
         if comment is None and in_block_seq:

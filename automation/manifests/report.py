@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-from ruamel.yaml import YAML
-
 from automation.manifests.apply import UpdateResult
 
 
@@ -53,12 +49,3 @@ def notice_lines(result: UpdateResult) -> list[str]:
     lines += [f"warning: {note}" for note in result.warnings]
     lines += [f"error: {problem}" for problem in result.problem_files]
     return lines
-
-
-def dump_yaml(data: object) -> str:
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-    out = io.StringIO()
-    yaml.dump(data, out)
-    return out.getvalue()

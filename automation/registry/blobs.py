@@ -77,7 +77,7 @@ class UploadSession:
         end = self.offset + len(chunk) - 1
         headers = _OCTETS | {"Content-Range": f"{self.offset}-{end}"}
         what = f"upload chunk of {self.digest}"
-        reply = await self.client.send(
+        reply = await self.client.exchange(
             "PATCH",
             self.location,
             what=what,
@@ -104,7 +104,7 @@ class UploadSession:
             )
         what = f"commit blob {self.digest}"
         url = self.location.copy_merge_params({"digest": self.digest})
-        reply = await self.client.send(
+        reply = await self.client.exchange(
             "PUT", url, what=what, repository=self.repository, content=last, headers=_OCTETS
         )
         if reply.status not in (201, 204):

@@ -182,7 +182,7 @@ async def _put_manifest(
     client = target.client
     what = f"push manifest {reference}"
     url = f"{client.base_url}/v2/{target.repository}/manifests/{reference}"
-    reply = await client.send(
+    reply = await client.exchange(
         "PUT",
         url,
         what=what,

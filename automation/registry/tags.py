@@ -9,7 +9,6 @@ Also the `exclusionList` filter (RE2 semantics, unanchored search, like Flux).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,10 +35,6 @@ def is_valid_digest(digest: object) -> bool:
     algorithm, sep, hex_part = digest.partition(":")
     length = DIGEST_HEX_LENGTHS.get(algorithm)
     return bool(sep) and length == len(hex_part) and _HEX.fullmatch(hex_part) is not None
-
-
-def sha256_digest(body: bytes) -> str:
-    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

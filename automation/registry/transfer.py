@@ -1,59 +1,27 @@
-"""Writing to a registry: request bodies and streamed downloads on top of `RegistryClient`.
+"""Streamed blob downloads on top of `RegistryClient` (uploads use its `exchange(content=)`).
 
-In: a registry host and `ScanOptions` (as for scanning). Out: `Reply` values for requests
-that carry a body (manifest and blob uploads), and streamed blob downloads whose chunks are
-never all held in memory. Requests share the client's concurrency slots, rate limiter,
-connection pool and auth (the auth flow asks for `pull,push` tokens on write paths).
-Uploads with a body are not retried here: a half-applied upload session cannot be replayed,
-so the caller starts over (and skips whatever already arrived).
+In: a registry host and `ScanOptions` (as for scanning). Out: blob downloads whose chunks are
+never all held in memory. Downloads share the client's concurrency slots, rate limiter,
+connection pool and auth.
 """
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 
 from automation.registry.bodies import read_capped
-from automation.registry.client import ERROR_BODY_CAP, RegistryClient, Reply
+from automation.registry.client import ERROR_BODY_CAP, RegistryClient
 from automation.registry.faults import error_for_exception, error_for_status
 
 STREAM_CHUNK = 1 << 20  # bytes asked of the network per read while streaming a blob
 
 
 class TransferClient(RegistryClient):
-    """A `RegistryClient` that can also send bodies and stream blobs. Use `async with`."""
-
-    async def send(
-        self,
-        method: str,
-        url: str | httpx.URL,
-        *,
-        what: str,
-        repository: str,
-        content: bytes,
-        headers: Mapping[str, str] | None = None,
-    ) -> Reply:
-        """One request with a body, no retries; the (small) reply body is read."""
-        await self.ready()
-        assert self._http is not None
-        names = {"registry": self.host, "repository": repository}
-        async with self._slots:
-            await self._rate.acquire()
-            self.requests += 1
-            try:
-                request = self._http.build_request(method, url, content=content, headers=headers)
-                response = await self._http.send(request, auth=self.auth, stream=True)
-                try:
-                    body = await read_capped(response, ERROR_BODY_CAP, what, **names)
-                finally:
-                    await response.aclose()
-                    _release(response)
-            except (httpx.HTTPError, ssl.SSLError) as err:
-                raise error_for_exception(err, what=what, **names) from err
-        return Reply(response.status_code, response.headers, body, response.url)
+    """A `RegistryClient` that can also stream blobs. Use `async with`."""
 
     @asynccontextmanager
     async def stream_blob(
@@ -79,14 +47,6 @@ class TransferClient(RegistryClient):
                 yield BlobStream(response, what, self.host, repository)
             finally:
                 await response.aclose()
-
-
-def _release(response: httpx.Response) -> None:
-    """Free the request body now. httpx links a response and its stream in a reference cycle,
-    so the response (and the request with its multi-MiB chunk) would otherwise live until the
-    cyclic GC runs, which rarely happens when few objects are allocated: measured, the memory
-    held grew with the layer size instead of staying at a few chunks."""
-    response.stream = httpx.ByteStream(b"")
 
 
 class BlobStream:

@@ -11,7 +11,14 @@ from automation.state.records import (
     PolicyRecord,
     ScanRecord,
 )
-from automation.state.store import STATE_ENV, StateStore, default_state_path, open_store, pinned_ref
+from automation.state.store import (
+    STATE_ENV,
+    StateStore,
+    default_state_path,
+    open_store,
+    pinned_ref,
+    ref_to_write,
+)
 
 __all__ = [
     "STATE_ENV",
@@ -24,4 +31,5 @@ __all__ = [
     "default_state_path",
     "open_store",
     "pinned_ref",
+    "ref_to_write",
 ]

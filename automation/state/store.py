@@ -79,9 +79,21 @@ def open_store(path: Path | None = None) -> StateStore:
 def pinned_ref(store: StateStore, key: str) -> LatestRef | None:
     """The ref a rollback pinned this policy to, if any."""
     record = store.get_policy(key)
-    if record is None or record.pinned_generation is None:
+    return _pinned(store, record) if record is not None else None
+
+
+def ref_to_write(store: StateStore, key: str) -> LatestRef | None:
+    """What automations write for this policy: a rollback pin, else the latestRef."""
+    record = store.get_policy(key)
+    if record is None:
         return None
-    for entry in store.history(key):
+    return _pinned(store, record) or record.latest_ref
+
+
+def _pinned(store: StateStore, record: PolicyRecord) -> LatestRef | None:
+    if record.pinned_generation is None:
+        return None
+    for entry in store.history(record.key):
         if entry.generation == record.pinned_generation:
             return entry.ref
     return None

@@ -19,7 +19,7 @@ from automation.git import Workspace, is_idle, push_with_retry, source_revision
 from automation.manifests.apply import apply_refs
 from automation.manifests.changeset import ChangeSet
 from automation.reference import LatestRef
-from automation.state import AutomationRecord, StateStore, pinned_ref
+from automation.state import AutomationRecord, StateStore, ref_to_write
 from automation.steps.due import interval_elapsed
 from automation.steps.gitplan import git_plan, last_run
 from automation.steps.mirror import mirrored_ref
@@ -46,13 +46,10 @@ def policy_refs(
     """Refs of the policies this automation selects, by policy name; a rollback pin wins.
     With a mirror's `rewrite_refs`, the mirror's name replaces a ref it verifiably holds."""
     refs: dict[str, LatestRef] = {}
-    for key in config.policies_for(auto):
-        ref = pinned_ref(store, str(key))
-        if ref is None:
-            record = store.get_policy(str(key))
-            ref = record.latest_ref if record else None
+    for key, policy in config.policies_for(auto).items():
+        ref = ref_to_write(store, str(key))
         if ref is not None:
-            refs[key.name] = mirrored_ref(config, store, str(key), ref) or ref  # issue 8
+            refs[key.name] = mirrored_ref(config, store, policy, ref) or ref  # issue 8
     return refs
 
 

@@ -130,12 +130,12 @@ async def _one(
         store.record_policy_error(key, str(err), now)
         return PolicyOutcome(key, error=str(err))
     scan = store.get_scan(str(repo.key))
-    tags = store.get_tags(str(repo.key))
-    if scan is None or tags is None or scan.scan_time is None:
+    if scan is None or scan.scan_time is None:  # a scan time comes with its tag list
         return PolicyOutcome(key, skipped=f"ImageRepository {repo.key} not scanned yet")
     record = store.get_policy(key)
     if not is_due(policy, scan.revision, record, policy_hash(policy, repo), now, force):
         return PolicyOutcome(key, latest=record.latest_ref if record else None, skipped="not due")
+    tags = store.get_tags(str(repo.key)) or []  # read (and decompressed) only when due
     try:
         new, reason = await evaluate_policy(policy, repo, tags, scan.revision, record, resolve, now)
     except AutomationError as err:

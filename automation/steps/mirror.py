@@ -21,12 +21,11 @@ from automation.config import Config, ImagePolicy, ImageRepository
 from automation.config.image import MirrorSpec
 from automation.errors import AutomationError
 from automation.reference import LatestRef, parse_repository
-from automation.registry import CredentialSources, ScanOptions
+from automation.registry import ScanOptions
 from automation.registry.copy import CopyReport, Endpoint, copy_image
-from automation.registry.credentials import docker_config_path
 from automation.registry.transfer import TransferClient
-from automation.state import MirrorRecord, StateStore, pinned_ref
-from automation.steps.scan import scan_options
+from automation.state import MirrorRecord, StateStore, ref_to_write
+from automation.steps.scan import connection_options, scan_options
 
 log = logging.getLogger(__name__)
 
@@ -44,32 +43,13 @@ class MirrorOutcome:
 
 def mirror_options(config: Config, repo: ImageRepository, mirror: MirrorSpec) -> ScanOptions:
     """Transport and credentials for the mirror registry: its own secrets, never the source's."""
-
-    def values(name: str | None) -> dict[str, bytes]:
-        if name is None:
-            return {}
-        return config.secret(repo.metadata.namespace, name, needed_by=repo).values
-
-    certs = values(mirror.cert_secret_ref.name if mirror.cert_secret_ref else None)
-    push = values(mirror.secret_ref.name if mirror.secret_ref else None)
-    return ScanOptions(
+    return connection_options(
+        config,
+        repo,
         insecure=mirror.insecure,
-        ca_pem=certs.get("ca.crt") or certs.get("caFile"),
-        client_cert_pem=certs.get("tls.crt") or certs.get("certFile"),
-        client_key_pem=certs.get("tls.key") or certs.get("keyFile"),
-        credentials=CredentialSources(
-            pull_secret=push.get(".dockerconfigjson"), docker_config=docker_config_path()
-        ),
+        secret_ref=mirror.secret_ref,
+        cert_secret_ref=mirror.cert_secret_ref,
     )
-
-
-def ref_to_write(store: StateStore, key: str) -> LatestRef | None:
-    """What the automation writes for this policy: a rollback pin, else the latestRef."""
-    pinned = pinned_ref(store, key)
-    if pinned is not None:
-        return pinned
-    record = store.get_policy(key)
-    return record.latest_ref if record is not None else None
 
 
 def is_mirror_due(
@@ -81,19 +61,18 @@ def is_mirror_due(
     return record.source_ref != str(source) or record.mirror_ref.name != mirror_image
 
 
-def mirrored_ref(config: Config, store: StateStore, key: str, ref: LatestRef) -> LatestRef | None:
+def mirrored_ref(
+    config: Config, store: StateStore, policy: ImagePolicy, ref: LatestRef
+) -> LatestRef | None:
     """The mirror's ref to write instead of `ref`: only with `rewrite_refs`, and only when the
     copy of exactly `ref` into the currently configured mirror image was verified."""
-    policy = next((p for k, p in config.image_policies.items() if str(k) == key), None)
-    if policy is None:
-        return None
     try:
         mirror = config.repository_for(policy).spec.mirror
     except AutomationError:
         return None
     if mirror is None or not mirror.rewrite_refs:
         return None
-    record = store.get_mirror(key)
+    record = store.get_mirror(str(policy.key))
     if record is None or not record.verified or record.source_ref != str(ref):
         return None
     if record.mirror_ref is None or record.mirror_ref.name != mirror.image:
@@ -165,9 +144,9 @@ def _plan(
         except AutomationError:
             continue  # reported by evaluate
         mirror = repo.spec.mirror
-        source = ref_to_write(store, key)
         if mirror is None:
             continue
+        source = ref_to_write(store, key)
         if source is None:
             skipped.append(MirrorOutcome(key, skipped="no ref selected yet"))
         elif not is_mirror_due(store.get_mirror(key), source, mirror.image, force):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from automation.config import Config, ImageRepository
+from automation.config.base import LocalRef
 from automation.errors import AutomationError
 from automation.reference import parse_repository
 from automation.registry import (
@@ -45,22 +46,43 @@ def repository_hash(repo: ImageRepository) -> str:
     return spec_hash(repo.spec.image, "\n".join(repo.spec.effective_exclusion_list))
 
 
-def _secret_values(config: Config, repo: ImageRepository, name: str | None) -> dict[str, bytes]:
-    if name is None:
+def _secret_values(config: Config, repo: ImageRepository, ref: LocalRef | None) -> dict[str, bytes]:
+    if ref is None:
         return {}
-    return config.secret(repo.metadata.namespace, name, needed_by=repo).values
+    return config.secret(repo.metadata.namespace, ref.name, needed_by=repo).values
+
+
+def connection_options(
+    config: Config,
+    repo: ImageRepository,
+    *,
+    insecure: bool,
+    secret_ref: LocalRef | None,
+    cert_secret_ref: LocalRef | None,
+    proxy: ProxyConfig | None = None,
+    timeout: float | None = None,
+) -> ScanOptions:
+    """TLS (certSecretRef: ca.crt, tls.crt/tls.key, or the legacy names) and credentials
+    (a dockerconfigjson secretRef, then the docker config) for one registry."""
+    certs = _secret_values(config, repo, cert_secret_ref)
+    pull = _secret_values(config, repo, secret_ref)
+    return ScanOptions(
+        insecure=insecure,
+        ca_pem=certs.get("ca.crt") or certs.get("caFile"),
+        client_cert_pem=certs.get("tls.crt") or certs.get("certFile"),
+        client_key_pem=certs.get("tls.key") or certs.get("keyFile"),
+        proxy=proxy,
+        timeout=timeout,
+        credentials=CredentialSources(
+            pull_secret=pull.get(".dockerconfigjson"), docker_config=docker_config_path()
+        ),
+    )
 
 
 def scan_options(config: Config, repo: ImageRepository) -> ScanOptions:
     """Transport, TLS, proxy and credentials of one ImageRepository, from its secrets."""
     spec = repo.spec
-    certs = _secret_values(
-        config, repo, spec.cert_secret_ref.name if spec.cert_secret_ref else None
-    )
-    proxy_values = _secret_values(
-        config, repo, spec.proxy_secret_ref.name if spec.proxy_secret_ref else None
-    )
-    pull = _secret_values(config, repo, spec.secret_ref.name if spec.secret_ref else None)
+    proxy_values = _secret_values(config, repo, spec.proxy_secret_ref)
     proxy = None
     if proxy_values:
         if not proxy_values.get("address"):
@@ -70,22 +92,21 @@ def scan_options(config: Config, repo: ImageRepository) -> ScanOptions:
             proxy_values.get("username", b"").decode(),
             proxy_values.get("password", b"").decode(),
         )
-    return ScanOptions(
+    return connection_options(
+        config,
+        repo,
         insecure=spec.insecure,
-        ca_pem=certs.get("ca.crt") or certs.get("caFile"),
-        client_cert_pem=certs.get("tls.crt") or certs.get("certFile"),
-        client_key_pem=certs.get("tls.key") or certs.get("keyFile"),
+        secret_ref=spec.secret_ref,
+        cert_secret_ref=spec.cert_secret_ref,
         proxy=proxy,
         timeout=spec.effective_timeout.total_seconds(),
-        credentials=CredentialSources(
-            pull_secret=pull.get(".dockerconfigjson"), docker_config=docker_config_path()
-        ),
     )
 
 
-def _due(store: StateStore, repo: ImageRepository, now: datetime, force: bool) -> bool:
-    scan = store.get_scan(str(repo.key))
-    if scan is None or scan.scan_time is None or store.get_tags(str(repo.key)) is None:
+def _due(scan: ScanRecord | None, repo: ImageRepository, now: datetime, force: bool) -> bool:
+    # A scan time is only ever stored together with the tag list (`put_scan`), so the list
+    # need not be read (and decompressed) to know it is there.
+    if scan is None or scan.scan_time is None:
         return True
     changed = scan.spec_hash != repository_hash(repo)
     return is_scan_due(
@@ -110,8 +131,7 @@ async def scan_repositories(
             continue
         if repo.spec.suspend:
             outcomes[str(key)] = RepositoryOutcome(str(key), skipped="suspended")
-        elif not _due(store, repo, now, force or only is not None):
-            scan = store.get_scan(str(key))
+        elif not _due(scan := store.get_scan(str(key)), repo, now, force or only is not None):
             outcomes[str(key)] = RepositoryOutcome(
                 str(key),
                 scan.revision if scan else "",

@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 
 from automation.cli import main
 from tests.pinning.conftest import unique_ns, write_docker_auth
-from tests.rig.images import push_image, push_index
+from tests.rig.images import PushedImage, push_image, push_index
 from tests.rig.registry import RegistryServer
 
 ABSENT = "sha256:" + "0" * 64
@@ -28,12 +28,16 @@ def pod(*images: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def pushed_app(registry: RegistryServer) -> tuple[PushedImage, str]:
+    """A fresh `<ns>/app:1.0` on the registry, and its reference."""
+    ns = unique_ns()
+    return push_image(registry, f"{ns}/app", "1.0"), registry.ref(f"{ns}/app", "1.0")
+
+
 def test_pin_prints_change_list_and_writes(
     registry: RegistryServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ns = unique_ns()
-    pushed = push_image(registry, f"{ns}/app", "1.0")
-    ref = registry.ref(f"{ns}/app", "1.0")
+    pushed, ref = pushed_app(registry)
     manifest = write(tmp_path / "pod.yaml", pod(ref))
 
     assert main(["pin", "--insecure", str(manifest)]) == 0
@@ -46,9 +50,7 @@ def test_pin_prints_change_list_and_writes(
 def test_dry_run_prints_diff_and_writes_nothing(
     registry: RegistryServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ns = unique_ns()
-    pushed = push_image(registry, f"{ns}/app", "1.0")
-    ref = registry.ref(f"{ns}/app", "1.0")
+    pushed, ref = pushed_app(registry)
     manifest = write(tmp_path / "pod.yaml", pod(ref))
 
     assert main(["pin", "--insecure", "--dry-run", str(tmp_path)]) == 0
@@ -210,9 +212,7 @@ def test_unparseable_file_is_reported_and_fails(
 def test_symlink_target_is_written_and_duplicates_count_once(
     registry: RegistryServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ns = unique_ns()
-    pushed = push_image(registry, f"{ns}/app", "1.0")
-    ref = registry.ref(f"{ns}/app", "1.0")
+    pushed, ref = pushed_app(registry)
     target = write(tmp_path / "real.yaml", pod(ref))
     link = tmp_path / "dir" / "link.yaml"
     link.parent.mkdir()
@@ -228,9 +228,7 @@ def test_symlink_target_is_written_and_duplicates_count_once(
 def test_yaml_report_reads_back(
     registry: RegistryServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ns = unique_ns()
-    pushed = push_image(registry, f"{ns}/app", "1.0")
-    ref = registry.ref(f"{ns}/app", "1.0")
+    pushed, ref = pushed_app(registry)
     manifest = write(tmp_path / "pod.yaml", pod(ref))
 
     assert main(["pin", "--insecure", "--dry-run", "-o", "yaml", str(manifest)]) == 0

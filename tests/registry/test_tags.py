@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,7 +12,6 @@ from automation.registry.tags import (
     check_tags,
     is_valid_digest,
     is_valid_tag,
-    sha256_digest,
 )
 
 
@@ -56,10 +53,6 @@ def test_tag_grammar(tag: str, valid: bool) -> None:
 )
 def test_digest_grammar(digest: str, valid: bool) -> None:
     assert is_valid_digest(digest) is valid
-
-
-def test_sha256_digest() -> None:
-    assert sha256_digest(b"x") == "sha256:" + hashlib.sha256(b"x").hexdigest()
 
 
 @given(st.lists(st.one_of(st.text(max_size=140), st.integers(), st.none())))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.config import Config, load_config
+from automation.config import Config, ObjectKey, load_config
 from automation.reconcile import reconcile, refresh_cycle
 from automation.reference import LatestRef
 from automation.state import StateStore, open_store
@@ -246,7 +246,8 @@ def test_only_changed_refs_are_copied_and_rewrite_off_keeps_the_source(
     # rewriteRefs is off: the verified copy is not written.
     record = store.get_policy("apps/app")
     assert record is not None and record.latest_ref is not None
-    assert mirrored_ref(config, store, "apps/app", record.latest_ref) is None
+    policy = config.image_policies[ObjectKey("apps", "app")]
+    assert mirrored_ref(config, store, policy, record.latest_ref) is None
 
 
 def test_mirrored_ref_only_for_exactly_the_verified_ref(tmp_path: Path) -> None:
@@ -256,17 +257,18 @@ def test_mirrored_ref_only_for_exactly_the_verified_ref(tmp_path: Path) -> None:
     store = open_store(tmp_path / "state.db")
     source = LatestRef("src.example/src/app", "1.0.0", "sha256:" + "a" * 64)
     copy = LatestRef("m.example/mirror/app", "1.0.0", source.digest)
+    policy = config.image_policies[ObjectKey("apps", "app")]
 
-    assert mirrored_ref(config, store, "apps/app", source) is None  # no record yet
+    assert mirrored_ref(config, store, policy, source) is None  # no record yet
     store.record_mirror("apps/app", str(source), copy, source.digest, NOW)
-    assert mirrored_ref(config, store, "apps/app", source) == copy
+    assert mirrored_ref(config, store, policy, source) == copy
     other = LatestRef(source.name, "1.0.1", "sha256:" + "b" * 64)
-    assert mirrored_ref(config, store, "apps/app", other) is None  # a different ref
+    assert mirrored_ref(config, store, policy, other) is None  # a different ref
     store.record_mirror("apps/app", str(source), copy, "", NOW, "push refused")
-    assert mirrored_ref(config, store, "apps/app", source) is None  # the last copy failed
+    assert mirrored_ref(config, store, policy, source) is None  # the last copy failed
     moved = LatestRef("m.example/elsewhere/app", "1.0.0", source.digest)
     store.record_mirror("apps/app", str(source), moved, source.digest, NOW)
-    assert mirrored_ref(config, store, "apps/app", source) is None  # another mirror image
+    assert mirrored_ref(config, store, policy, source) is None  # another mirror image
 
 
 @pytest.fixture(autouse=True)
