@@ -142,6 +142,10 @@ class Daemon:
             self.chain.failures.pop(removed, None)
             self._unspread.discard(removed)
             note(logging.INFO, f"unscheduled {removed}", job=removed)
+            spec = self._jobs[removed]
+            gone = ObjectKey.parse(spec.key) not in config.image_repositories
+            if spec.kind is JobKind.SCAN and gone and self.observer is not None:
+                self.observer.forget_repository(spec.key)  # no stale tag gauge
         for spec in changes.added:
             last, failed = self._last_run(spec)
             when = first_run(now, spec.key, spec.interval, last, failed, self.options.jitter)

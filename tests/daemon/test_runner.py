@@ -131,3 +131,22 @@ def test_an_always_policy_follows_a_moved_digest_on_its_own_interval(
         assert scan is not None and scan.tag_count == 1
 
     _run(daemon, body)
+
+
+def test_a_deleted_repository_loses_its_tag_gauge(registry: RegistryServer, tmp_path: Path) -> None:
+    from automation.config import load_config
+    from automation.metrics import Metrics
+
+    text = BROKEN.format(host=registry.host, suffix=uuid.uuid4().hex[:6])
+    daemon = _daemon(tmp_path, text)
+    metrics = Metrics()
+    daemon.observer = metrics
+    metrics.scan_finished("apps/broken", 0.1, 3, None)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    async def body(d: Daemon) -> None:
+        d.apply(load_config([empty]))
+
+    _run(daemon, body)
+    assert b'repository="apps/broken"' not in metrics.render()[0]
