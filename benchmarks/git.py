@@ -30,6 +30,7 @@ import pygit2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from automation.changeset import Change, ChangeSet, ObjectId, build_changeset
 from automation.git import (
     Author,
     CheckoutRef,
@@ -40,7 +41,6 @@ from automation.git import (
     Workspace,
     push_with_retry,
 )
-from automation.manifests.changeset import Change, ChangeSet, ObjectId, build_changeset
 from tests.rig import git_remotes as rig
 from tests.rig.ports import free_port, is_listening
 from tests.rig.procs import start_process

@@ -127,7 +127,7 @@ def test_cycle_pushes_new_tag_with_digest_and_nothing_else(
     (automation,) = report.automations
     assert automation.commit == head(bare_remote, "main") and automation.changes == 1
 
-    from automation.status import automation_status
+    from automation.commands.status import automation_status
 
     status = automation_status("apps/fleet", None, store.get_automation("apps/fleet"))["status"]
     assert status["lastPushCommit"] == automation.commit

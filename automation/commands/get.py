@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from automation import status
+from automation.commands import status
 from automation.commands.common import (
     add_config_arguments,
     add_output_argument,

@@ -26,10 +26,10 @@ from automation.config import Config, ImageRepository, secrets_paths_from_env
 from automation.config.duration import parse_duration
 from automation.daemon.chain import Observer
 from automation.daemon.plan import JITTER_CAP
+from automation.daemon.policysource import load_sources, parse_source
 from automation.daemon.reload import policy_cache
 from automation.daemon.runner import Daemon, DaemonOptions
 from automation.errors import AutomationError, ConfigErrors, UsageError
-from automation.policysource import load_sources, parse_source
 from automation.reconcile import default_cache_dir
 
 if TYPE_CHECKING:

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from automation.commands.common import add_config_arguments, add_output_argument, load
-from automation.config.crosscheck import crosscheck
 from automation.errors import ConfigError, ConfigErrors
 from automation.output import emit
+from automation.steps.crosscheck import crosscheck
 
 HELP = "load and cross-check policy files (refs, names, regexes, semver ranges)"
 

@@ -32,8 +32,8 @@ from automation.daemon.plan import (
     job_id,
     policies_by_repository,
 )
+from automation.daemon.scheduler import Scheduler
 from automation.errors import AutomationError
-from automation.scheduler import Scheduler
 from automation.state import StateStore
 from automation.steps.automate import AutomationOutcome, run_automation
 from automation.steps.evaluate import PolicyOutcome, evaluate_policies

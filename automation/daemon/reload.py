@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from automation.config import Config
+from automation.daemon.policysource import LoadedConfig, PolicySource, load_if_changed
 from automation.errors import AutomationError, ConfigErrors
-from automation.policysource import LoadedConfig, PolicySource, load_if_changed
 
 log = logging.getLogger("automation.daemon")
 

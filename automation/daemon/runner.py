@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from automation.config import Config, ObjectKey
-from automation.config.crosscheck import crosscheck
 from automation.daemon.chain import Chain, Observer, note
 from automation.daemon.plan import (
     JITTER_CAP,
@@ -31,10 +30,11 @@ from automation.daemon.plan import (
     job_id,
     spread,
 )
+from automation.daemon.policysource import LoadedConfig, PolicySource
 from automation.daemon.reload import ConfigReloader
-from automation.policysource import LoadedConfig, PolicySource
-from automation.scheduler import JobFunc, Scheduler, utc_now
+from automation.daemon.scheduler import JobFunc, Scheduler, utc_now
 from automation.state import StateStore
+from automation.steps.crosscheck import crosscheck
 from automation.steps.due import spec_hash
 from automation.steps.scan import repository_hash
 

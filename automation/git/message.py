@@ -31,8 +31,8 @@ from types import MappingProxyType
 from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from automation.changeset import ChangeSet, ObjectId
 from automation.errors import StalledError
-from automation.manifests.changeset import ChangeSet, ObjectId
 
 DEFAULT_TEMPLATE = """\
 Update from image update automation

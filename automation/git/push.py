@@ -19,11 +19,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from automation.changeset import ChangeSet
 from automation.errors import GitError
 from automation.git.commit import Author, create_commit
 from automation.git.signing import SigningKey
 from automation.git.workspace import RefUpdate, Workspace
-from automation.manifests.changeset import ChangeSet
 
 DEFAULT_ATTEMPTS = 5
 DEFAULT_BACKOFF = 0.5

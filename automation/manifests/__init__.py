@@ -8,8 +8,7 @@ that failed). Only the marked scalars change; every other byte of a file stays a
     result = apply_refs(repo_root, spec.update.path, refs, namespace=automation_namespace)
 """
 
-from automation.manifests.apply import PolicyName, UpdateResult, apply_refs
-from automation.manifests.changeset import (
+from automation.changeset import (
     Change,
     ChangeSet,
     FileChanges,
@@ -17,6 +16,7 @@ from automation.manifests.changeset import (
     ObjectId,
     build_changeset,
 )
+from automation.manifests.apply import PolicyName, UpdateResult, apply_refs
 from automation.manifests.document import MarkerNote, TextUpdate, update_text
 from automation.manifests.markers import BadMarker, Marker, parse_marker
 from automation.manifests.walk import ProblemFile

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from automation.manifests.changeset import Change, ChangeSet, ObjectId, build_changeset
+from automation.changeset import Change, ChangeSet, ObjectId, build_changeset
 from automation.manifests.document import MarkerNote, TextUpdate, update_text
 from automation.manifests.locate import YamlSyntaxError
 from automation.manifests.walk import ManifestFile, ProblemFile, screened_files

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from automation.changeset import Change, ObjectId
 from automation.manifests.cache import LocateCache, Splice, relocate
-from automation.manifests.changeset import Change, ObjectId
 from automation.manifests.locate import Candidate, locate
 from automation.manifests.markers import BadMarker, Marker, parse_marker
 from automation.manifests.outline import locate_plain

@@ -29,7 +29,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from automation.manifests.changeset import ObjectId
+from automation.changeset import ObjectId
 from automation.manifests.setters import Style
 
 _local = threading.local()

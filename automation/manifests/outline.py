@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from automation.manifests.changeset import ObjectId
+from automation.changeset import ObjectId
 from automation.manifests.lineshape import DETAIL, SHAPES, TOKEN, split_entry, unquote, value_after
 from automation.manifests.locate import Candidate, LocatedFile
 from automation.manifests.setters import Style

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from automation.changeset import ChangeSet
 from automation.config import Config, ImageUpdateAutomation
 from automation.errors import AutomationError
 from automation.git import Workspace, is_idle, push_with_retry, source_revision
 from automation.manifests.apply import apply_refs
-from automation.manifests.changeset import ChangeSet
 from automation.reference import LatestRef
 from automation.state import AutomationRecord, StateStore, ref_to_write
 from automation.steps.due import interval_elapsed

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from automation.daemon.reload import ConfigReloader, policy_cache
-from automation.errors import AutomationError, ConfigError, ConfigErrors, UsageError
-from automation.policysource import (
+from automation.daemon.policysource import (
     GitPolicySource,
     LocalPolicySource,
     load_if_changed,
     load_sources,
     parse_source,
 )
+from automation.daemon.reload import ConfigReloader, policy_cache
+from automation.errors import AutomationError, ConfigError, ConfigErrors, UsageError
 from tests.rig.git_remotes import init_bare, seed
 
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from automation.daemon.plan import spread
+from automation.daemon.policysource import LocalPolicySource, load_sources
 from automation.daemon.runner import Daemon, DaemonOptions
-from automation.policysource import LocalPolicySource, load_sources
 from automation.state import open_store
 from tests.daemon.daemonproc import DEPLOY, policies
 from tests.rig.git_remotes import GitRemote, read_file_at, seed

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from automation.scheduler import Scheduler
+from automation.daemon.scheduler import Scheduler
 
 LATER = timedelta(hours=1)
 

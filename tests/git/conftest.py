@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from automation.changeset import Change, ChangeSet, ObjectId, build_changeset
 from automation.git import GitAuth
-from automation.manifests.changeset import Change, ChangeSet, ObjectId, build_changeset
 from tests.rig.git_remotes import GitRemote
 
 APP = ObjectId("apps/v1", "Deployment", "default", "app")

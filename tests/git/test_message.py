@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from automation.changeset import Change, ChangeSet, ObjectId, build_changeset
 from automation.git import MessageTemplate, MessageTemplateError
 from automation.git.message import check_template
-from automation.manifests.changeset import Change, ChangeSet, ObjectId, build_changeset
 
 TEST = ObjectId("apps/v1", "Deployment", "", "test")
 

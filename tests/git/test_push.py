@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from automation.changeset import ChangeSet
 from automation.errors import GitError
 from automation.git import (
     Author,
@@ -17,7 +18,6 @@ from automation.git import (
     Workspace,
     push_with_retry,
 )
-from automation.manifests.changeset import ChangeSet
 from tests.git.conftest import auth_for, set_image
 from tests.rig.git_remotes import GitRemote, clone_and_commit, git, head, log, read_file_at
 

@@ -5,8 +5,8 @@ import shutil
 import stat
 from pathlib import Path
 
+from automation.changeset import Change, ObjectId
 from automation.manifests.apply import apply_refs, write_atomically
-from automation.manifests.changeset import Change, ObjectId
 from automation.reference import LatestRef
 
 TESTDATA = Path(__file__).parent / "testdata"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from automation.changeset import Change, ObjectId
 from automation.manifests.cache import LocateCache
-from automation.manifests.changeset import Change, ObjectId
 from automation.manifests.document import update_text
 from automation.manifests.locate import locate
 from automation.reference import LatestRef

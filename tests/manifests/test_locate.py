@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from automation.manifests.changeset import ObjectId
+from automation.changeset import ObjectId
 from automation.manifests.locate import HAVE_C_COMPOSER, YamlSyntaxError, locate
 
 COMPOSERS = [True, False] if HAVE_C_COMPOSER else [True]

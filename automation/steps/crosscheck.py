@@ -15,6 +15,11 @@ from automation.config.config import Config
 from automation.config.image import ImagePolicy, ImageRepository
 from automation.config.update import ImageUpdateAutomation
 from automation.errors import AutomationError, ConfigError
+from automation.git.message import check_template
+from automation.policy.factory import build_policer
+from automation.policy.filter import compile_pattern
+from automation.reference import parse_repository
+from automation.server import check_receivers
 
 
 def _error(obj: Object, field: str, message: str) -> ConfigError:
@@ -43,9 +48,6 @@ def _secret_refs(config: Config, obj: Object, refs: dict[str, str | None]) -> It
 
 
 def _check_repository(config: Config, repo: ImageRepository) -> Iterator[ConfigError]:
-    from automation.policy.filter import compile_pattern
-    from automation.reference import parse_repository
-
     spec = repo.spec
     yield from _try(repo, "spec.image", lambda: parse_repository(spec.image))
     for index, pattern in enumerate(spec.exclusion_list):
@@ -62,9 +64,6 @@ def _check_repository(config: Config, repo: ImageRepository) -> Iterator[ConfigE
 
 
 def _check_policy(config: Config, policy: ImagePolicy) -> Iterator[ConfigError]:
-    from automation.policy.factory import build_policer
-    from automation.policy.filter import compile_pattern
-
     spec = policy.spec
     try:
         repo = config.repository_for(policy)
@@ -127,8 +126,6 @@ def _check_automation(config: Config, automation: ImageUpdateAutomation) -> Iter
     )
     template = automation.spec.git.commit.message_template
     if template:
-        from automation.git.message import check_template
-
         field = "spec.git.commit.messageTemplate"
         yield from _try(automation, field, lambda: check_template(template))
 
@@ -141,8 +138,6 @@ def crosscheck(config: Config) -> list[ConfigError]:
         errors.extend(_check_policy(config, policy))
     for automation in config.automations.values():
         errors.extend(_check_automation(config, automation))
-    from automation.server import check_receivers
-
     errors.extend(
         check_receivers(config.receivers.values(), config.secrets, config.image_repositories)
     )

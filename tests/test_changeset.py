@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from automation.manifests.changeset import Change, ChangeSet, ObjectId, build_changeset
+from automation.changeset import Change, ChangeSet, ObjectId, build_changeset
 
 A = ObjectId("v1", "A", "ns", "a")
 B = ObjectId("v1", "B", "ns", "b")
