@@ -13,7 +13,7 @@ import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 
 import httpx
@@ -24,6 +24,7 @@ from automation.registry import digests
 from automation.registry.auth import RegistryAuth
 from automation.registry.bodies import read_capped
 from automation.registry.credentials import lookup
+from automation.registry.exchange import Reply
 from automation.registry.faults import error_for_exception, error_for_status
 from automation.registry.limits import RETRY_STATUSES, Clock, RateLimiter, Sleep, parse_retry_after
 from automation.registry.options import ScanOptions
@@ -42,16 +43,6 @@ PAGE_BODY_CAP = 64 << 20
 ERROR_BODY_CAP = 64 << 10
 USER_AGENT = "image-automation/0.1"
 READY_FAILURE_TTL = 30.0  # seconds a failed probe is remembered
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A finished exchange: status, headers, the (capped) body and the final URL."""
-
-    status: int
-    headers: httpx.Headers
-    body: bytes = field(repr=False)
-    url: httpx.URL
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,15 +11,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from automation.errors import RegistryPermanentError
 from automation.reference import ImageName
+from automation.registry.exchange import Exchange
 from automation.registry.faults import RegistryDataError, error_for_status
 from automation.registry.tags import is_valid_digest, is_valid_tag
-
-if TYPE_CHECKING:
-    from automation.registry.client import RegistryClient
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +42,7 @@ class InvalidReferenceError(RegistryPermanentError):
     """A tag or digest we were asked to resolve does not match the OCI grammar."""
 
 
-def _manifest_url(client: RegistryClient, image: ImageName, reference: str) -> str:
+def _manifest_url(client: Exchange, image: ImageName, reference: str) -> str:
     if not (is_valid_tag(reference) or is_valid_digest(reference)):
         raise InvalidReferenceError(
             f"{reference[:140]!r} is neither a valid tag nor a digest",
@@ -55,7 +52,7 @@ def _manifest_url(client: RegistryClient, image: ImageName, reference: str) -> s
     return f"{client.base_url}/v2/{image.repository}/manifests/{reference}"
 
 
-async def resolve_digest(client: RegistryClient, image: ImageName, tag: str) -> str:
+async def resolve_digest(client: Exchange, image: ImageName, tag: str) -> str:
     """The digest the registry reports for `image:tag` (a manifest's or an index's)."""
     await client.ready()
     url = _manifest_url(client, image, tag)
@@ -78,7 +75,7 @@ async def resolve_digest(client: RegistryClient, image: ImageName, tag: str) -> 
     return (await fetch_manifest(client, image, tag)).digest
 
 
-async def fetch_manifest(client: RegistryClient, image: ImageName, reference: str) -> Manifest:
+async def fetch_manifest(client: Exchange, image: ImageName, reference: str) -> Manifest:
     """GET a manifest by tag or digest; its digest is computed from the exact bytes."""
     await client.ready()
     url = _manifest_url(client, image, reference)

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from automation.errors import RegistryPermanentError, UsageError
 from automation.reference import ImageName
+from automation.registry.digests import fetch_manifest
+from automation.registry.exchange import Exchange
 from automation.registry.faults import error_for_status
 from automation.registry.tags import is_valid_digest
-
-if TYPE_CHECKING:
-    from automation.registry.client import RegistryClient
 
 INDEX_MEDIA_TYPES = frozenset(
     {
@@ -65,10 +64,10 @@ def parse_platform(text: str) -> Platform:
 
 
 async def resolve_platform_digest(
-    client: RegistryClient, image: ImageName, reference: str, platform: Platform
+    client: Exchange, image: ImageName, reference: str, platform: Platform
 ) -> str:
     """The digest of `platform`'s manifest for `image:reference` (a tag or digest)."""
-    manifest = await client.fetch_manifest(image, reference)
+    manifest = await fetch_manifest(client, image, reference)
     document = _json(manifest.body, client, image, reference)
     if manifest.media_type in INDEX_MEDIA_TYPES or "manifests" in document:
         return _select_child(document, client, image, reference, platform)
@@ -90,7 +89,7 @@ async def resolve_platform_digest(
 
 def _select_child(
     index: dict[str, Any],
-    client: RegistryClient,
+    client: Exchange,
     image: ImageName,
     reference: str,
     platform: Platform,
@@ -114,7 +113,7 @@ def _select_child(
     raise _mismatch(client, image, f"{reference} has no manifest for {platform} (has: {listed})")
 
 
-async def _fetch_blob(client: RegistryClient, image: ImageName, digest: str) -> bytes:
+async def _fetch_blob(client: Exchange, image: ImageName, digest: str) -> bytes:
     await client.ready()
     url = f"{client.base_url}/v2/{image.repository}/blobs/{digest}"
     what = f"fetch config {digest}"
@@ -128,7 +127,7 @@ async def _fetch_blob(client: RegistryClient, image: ImageName, digest: str) -> 
     return reply.body
 
 
-def _json(body: bytes, client: RegistryClient, image: ImageName, what: str) -> dict[str, Any]:
+def _json(body: bytes, client: Exchange, image: ImageName, what: str) -> dict[str, Any]:
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -142,5 +141,5 @@ def _json(body: bytes, client: RegistryClient, image: ImageName, what: str) -> d
     return document
 
 
-def _mismatch(client: RegistryClient, image: ImageName, message: str) -> PlatformMismatchError:
+def _mismatch(client: Exchange, image: ImageName, message: str) -> PlatformMismatchError:
     return PlatformMismatchError(message, registry=client.host, repository=image.repository)
