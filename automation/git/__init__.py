@@ -13,7 +13,6 @@ from automation.git.refs import (
     CheckoutError,
     CheckoutRef,
     effective_checkout,
-    highest_tag_in_range,
     resolve_push_branch,
 )
 from automation.git.remote_heads import branch_head, ls_remote
@@ -38,7 +37,6 @@ __all__ = [
     "branch_head",
     "effective_checkout",
     "git_auth_from_secret",
-    "highest_tag_in_range",
     "is_idle",
     "ls_remote",
     "may_skip",

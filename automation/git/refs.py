@@ -17,7 +17,8 @@ from automation.errors import StalledError
 DEFAULT_BRANCH = "master"
 
 SemverSelector = Callable[[str, Sequence[str]], "str | None"]
-"""(range, tag names) -> the highest tag in range, or None. Supplied by the policy stage."""
+"""(range, tag names) -> the highest tag in range, or None. Supplied by the step that plans
+the git work (`steps.gitplan.highest_tag_in_range`), so this stage needs no semver code."""
 
 
 class CheckoutError(StalledError):
@@ -49,19 +50,6 @@ class CheckoutRef:
             if value:
                 return f"{label} {value!r}"
         return f"branch {DEFAULT_BRANCH!r}"
-
-
-def highest_tag_in_range(constraint: str, tags: Sequence[str]) -> str | None:
-    """The default ``SemverSelector``: the highest version tag the Masterminds range admits."""
-    from automation.policy.constraint import ConstraintError, parse_constraints
-    from automation.policy.semver import SemVer
-
-    try:
-        constraints = parse_constraints(constraint)
-    except ConstraintError as err:
-        raise CheckoutError(f"checkout semver range {constraint!r}: {err}") from None
-    # Descending byte order first, so that among equal versions the choice is stable.
-    return SemVer(constraints).latest(sorted(tags, reverse=True))
 
 
 def effective_checkout(override: CheckoutRef | None, source: CheckoutRef | None) -> CheckoutRef:

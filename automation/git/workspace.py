@@ -38,7 +38,6 @@ from automation.git.refs import (
     CheckoutError,
     CheckoutRef,
     SemverSelector,
-    highest_tag_in_range,
 )
 from automation.git.remote_heads import ls_remote
 from automation.logs import redact_url
@@ -161,7 +160,9 @@ class Workspace:
             raise
         return str(self.repo.references[local].peel(pygit2.Commit).id) if peel else ""
 
-    def _resolve_semver(self, ref: CheckoutRef, select: SemverSelector) -> str:
+    def _resolve_semver(self, ref: CheckoutRef, select: SemverSelector | None) -> str:
+        if select is None:
+            raise CheckoutError(f"checkout semver range {ref.semver!r}: no tag selector given")
         tags = ls_remote(self.url, self.auth, ["refs/tags/*"], timeout=self.timeout)
         names = sorted({r.removeprefix("refs/tags/").removesuffix("^{}") for r in tags})
         chosen = select(ref.semver or "", names)
@@ -180,7 +181,7 @@ class Workspace:
         except (KeyError, ValueError, pygit2.GitError):
             raise CheckoutError(f"commit {commit} not found in {self.shown_url}") from None
 
-    def _fetch_checkout(self, ref: CheckoutRef, select: SemverSelector) -> str:
+    def _fetch_checkout(self, ref: CheckoutRef, select: SemverSelector | None) -> str:
         if ref.commit:
             return self._fetch_commit(ref)
         if ref.name:
@@ -194,10 +195,11 @@ class Workspace:
             raise CheckoutError(f"branch {branch!r} not found in {redact_url(self.url)}")
         return sha
 
-    def sync(
-        self, ref: CheckoutRef, *, select_semver: SemverSelector = highest_tag_in_range
-    ) -> str:
-        """Fetch ``ref``, hard-reset the work tree to it, remove leftovers; return the sha."""
+    def sync(self, ref: CheckoutRef, *, select_semver: SemverSelector | None = None) -> str:
+        """Fetch ``ref``, hard-reset the work tree to it, remove leftovers; return the sha.
+
+        A ``semver`` ref needs ``select_semver`` to pick the tag among the remote's tags.
+        """
         sha = self._fetch_checkout(ref, select_semver)
         self.reset(sha)
         return sha

@@ -21,7 +21,7 @@ from automation.manifests.apply import apply_refs
 from automation.reference import LatestRef
 from automation.state import AutomationRecord, StateStore, ref_to_write
 from automation.steps.due import interval_elapsed
-from automation.steps.gitplan import git_plan, last_run
+from automation.steps.gitplan import git_plan, highest_tag_in_range, last_run
 from automation.steps.mirror import mirrored_ref
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def _sync(
         return result.changes
 
     with Workspace.open(cache, plan.url, plan.auth, timeout=plan.timeout) as ws:
-        base = ws.sync(plan.checkout)
+        base = ws.sync(plan.checkout, select_semver=highest_tag_in_range)
         if dry_run:
             preview = apply_refs(ws.path, path, refs, namespace=namespace, dry_run=True)
             skipped = tuple(str(n) for n in preview.skipped_markers)

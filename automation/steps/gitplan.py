@@ -1,11 +1,13 @@
 """What an automation's git work needs, built from config and secrets (no I/O).
 
 In: the Config and one ImageUpdateAutomation. Out: a `GitPlan` (remote URL, auth, timeout,
-checkout ref, push target, commit options) or a config error naming the missing piece.
+checkout ref, push target, commit options) or a config error naming the missing piece, and
+`highest_tag_in_range`, which picks the tag a ``semver`` checkout ref stands for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from automation.config import Config, ImageUpdateAutomation
@@ -13,6 +15,7 @@ from automation.config.source import GitRef
 from automation.git import (
     NO_AUTH,
     Author,
+    CheckoutError,
     CheckoutRef,
     CommitOptions,
     GitAuth,
@@ -24,6 +27,8 @@ from automation.git import (
     resolve_push_branch,
     signing_key_from_secret,
 )
+from automation.policy.constraint import ConstraintError, parse_constraints
+from automation.policy.semver import SemVer
 from automation.state import AutomationRecord
 
 
@@ -69,6 +74,16 @@ def _commit_options(config: Config, auto: ImageUpdateAutomation) -> CommitOption
         dict(commit.message_template_values),
     )
     return CommitOptions(Author(commit.author.name, commit.author.email), message, signing)
+
+
+def highest_tag_in_range(constraint: str, tags: Sequence[str]) -> str | None:
+    """The checkout's ``SemverSelector``: the highest version tag the Masterminds range admits."""
+    try:
+        constraints = parse_constraints(constraint)
+    except ConstraintError as err:
+        raise CheckoutError(f"checkout semver range {constraint!r}: {err}") from None
+    # Descending byte order first, so that among equal versions the choice is stable.
+    return SemVer(constraints).latest(sorted(tags, reverse=True))
 
 
 def git_plan(config: Config, auto: ImageUpdateAutomation) -> GitPlan:

@@ -101,6 +101,8 @@ def test_checkout_by_tag_name_commit_and_semver(bare_remote: GitRemote, tmp_path
         assert ws.sync(CheckoutRef(commit=second)) == second
         semver = CheckoutRef(semver=">=1.0.0 <1.5.0")
         assert ws.sync(semver, select_semver=highest) == second
+        with pytest.raises(CheckoutError, match="no tag selector given"):
+            ws.sync(semver)
         assert (ws.path / "v").read_text() == "2"
 
 
