@@ -22,6 +22,7 @@ def emit(data: Any, fmt: str, out: TextIO | None = None) -> None:
 
 def to_yaml(data: Any) -> str:
     """Block-style YAML in insertion order, never folding a long value (a digest) in two."""
+    # Imported here: ruamel.yaml loads only when a command prints YAML (start-up laziness).
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=True)

@@ -19,6 +19,7 @@ from automation.state.records import (
     PolicyRecord,
     ScanRecord,
 )
+from automation.state.sqlite import SQLiteStore
 
 STATE_ENV = "IMAGE_AUTOMATION_STATE"
 
@@ -71,8 +72,6 @@ def default_state_path() -> Path:
 
 
 def open_store(path: Path | None = None) -> StateStore:
-    from automation.state.sqlite import SQLiteStore
-
     return SQLiteStore(path or default_state_path())
 
 
