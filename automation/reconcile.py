@@ -1,7 +1,7 @@
-"""One reconciliation cycle: scan -> evaluate policies -> mirror -> automate (commit, push).
+"""One reconciliation cycle for everything due: `steps.cycle`'s sequence, run once.
 
-Only this module knows the order of the stages. Every step records its results in the state
-store; a failure of one object is reported and the others still run.
+scan -> evaluate policies -> mirror -> automate (commit, push). Every step records its
+results in the state store; a failure of one object is reported and the others still run.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from pathlib import Path
 
 from automation.config import Config
 from automation.state import StateStore
-from automation.steps.automate import AutomationOutcome, run_automations
-from automation.steps.evaluate import PolicyOutcome, evaluate_policies
-from automation.steps.mirror import MirrorOutcome, mirror_policies
-from automation.steps.scan import DigestResolver, RepositoryOutcome, scan_repositories
+from automation.steps.automate import AutomationOutcome
+from automation.steps.cycle import refresh_cycle, run_automations
+from automation.steps.evaluate import PolicyOutcome
+from automation.steps.mirror import MirrorOutcome
+from automation.steps.scan import RepositoryOutcome
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class CycleReport:
     repositories: list[RepositoryOutcome]
     policies: list[PolicyOutcome]
     automations: list[AutomationOutcome]
-    mirrors: list[MirrorOutcome] = field(default_factory=list)  # issue 8
+    mirrors: list[MirrorOutcome] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -41,22 +42,6 @@ def default_cache_dir() -> Path:
     """Where cached clones live: `$XDG_CACHE_HOME/image-automation/git`."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "image-automation" / "git"
-
-
-async def refresh_cycle(
-    config: Config, store: StateStore, now: datetime, *, force: bool = False, mirror: bool = True
-) -> tuple[list[RepositoryOutcome], list[PolicyOutcome], list[MirrorOutcome]]:
-    """The registry half of a cycle: scan what is due, evaluate the policies, copy new refs to
-    mirrors (issue 8; `mirror=False` copies nothing)."""
-    repositories = await scan_repositories(config, store, now, force=force)
-    resolver = DigestResolver(config)
-    try:
-        policies = await evaluate_policies(config, store, resolver, now, force=force)
-    finally:
-        await resolver.aclose()
-    # Mirror failures are recorded, not raised: the automation then writes the source ref.
-    mirrors = await mirror_policies(config, store, now, force=force) if mirror else []
-    return repositories, policies, mirrors
 
 
 def reconcile(

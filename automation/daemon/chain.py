@@ -1,15 +1,16 @@
-"""The work behind the jobs: scan -> evaluate -> automate, with failure counting and backoff.
+"""The work behind the jobs: `steps.cycle`'s links (scan -> evaluate -> mirror -> automate),
+with failure counting and backoff.
 
 In: the current config (swapped on reload), the state store, the scheduler (to trigger the
 next link). Out: each job's result as the scheduler wants it, `None` (next run after the
 interval) or a backoff delay, and one log line per decision.
 
 A scan job's repository is scanned in a batch with the others due at the same moment, then
-that repository's policies are evaluated (also batched); each policy whose latestRef changed
-triggers the automations that select it. Automations run in a small thread pool: their network
-work is `git` subprocesses (automation/git), so the worker thread mostly waits on a child and
-the libgit2-callback slowdown next to busy Python threads (libraries.md section 3, pitfall 2)
-does not apply; the short local pygit2 and YAML work shares the GIL with an idle event loop.
+that repository's policies are evaluated and mirrored (also batched); each policy whose
+latestRef changed triggers the automations that select it. Automations run in a small thread
+pool: their network work is `git` subprocesses (automation/git), so the worker thread mostly
+waits on a child and pygit2's callbacks (slow while other Python threads are busy) are not on
+that path; the short local pygit2 and YAML work shares the GIL with an idle event loop.
 """
 
 from __future__ import annotations
@@ -35,10 +36,15 @@ from automation.daemon.plan import (
 from automation.daemon.scheduler import Scheduler
 from automation.errors import AutomationError
 from automation.state import StateStore
-from automation.steps.automate import AutomationOutcome, run_automation
-from automation.steps.evaluate import PolicyOutcome, evaluate_policies
-from automation.steps.mirror import mirror_policies
-from automation.steps.scan import DigestResolver, RepositoryOutcome, scan_repositories
+from automation.steps.cycle import (
+    AutomationOutcome,
+    refresh_policies,
+    run_automation,
+    scan_repositories,
+)
+from automation.steps.evaluate import PolicyOutcome
+from automation.steps.mirror import MirrorOutcome
+from automation.steps.scan import RepositoryOutcome
 
 log = logging.getLogger("automation.daemon")
 
@@ -187,25 +193,15 @@ class Chain:
         return {o.key: o for o in outcomes}
 
     async def _evaluate_batch(self, keys: set[str]) -> Mapping[str, object]:
-        resolver = DigestResolver(self.config)
-        try:
-            outcomes = await evaluate_policies(
-                self.config, self.store, resolver, self.clock(), only=keys
-            )
-        finally:
-            await resolver.aclose()
-        await self._mirror([o for o in outcomes if not o.error and not o.skipped])
+        outcomes, mirrors = await refresh_policies(self.config, self.store, self.clock(), only=keys)
+        self._log_mirrors(mirrors)
         for o in outcomes:
             if o.changed:
                 self._policy_changed(o)
         return {o.key: o for o in outcomes}
 
-    async def _mirror(self, evaluated: list[PolicyOutcome]) -> None:
-        """Copy newly selected refs to their mirrors before automations write them (issue 8)."""
-        keys = {o.key for o in evaluated}
-        if not keys:
-            return
-        for m in await mirror_policies(self.config, self.store, self.clock(), only=keys):
+    def _log_mirrors(self, mirrors: list[MirrorOutcome]) -> None:
+        for m in mirrors:
             if m.error:
                 note(logging.WARNING, f"mirror {m.key}: {m.error}", object=m.key)
             elif m.copied is not None:

@@ -2,7 +2,7 @@
 
 Public API: `RegistryClient`, `ScanOptions`, `ProxyConfig`, `CredentialSources`,
 `Credentials`, `scan_repository`, `scan_many`, `ScanTarget`, `ScanOutcome`, `ScanResult`,
-`is_scan_due`, `TagList`, `Manifest`.
+`TagList`, `Manifest`.
 """
 
 from automation.registry.client import RegistryClient, TagList
@@ -13,7 +13,6 @@ from automation.registry.scan import (
     ScanOutcome,
     ScanResult,
     ScanTarget,
-    is_scan_due,
     scan_many,
     scan_repository,
 )
@@ -29,7 +28,6 @@ __all__ = [
     "ScanResult",
     "ScanTarget",
     "TagList",
-    "is_scan_due",
     "scan_many",
     "scan_repository",
 ]

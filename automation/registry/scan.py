@@ -3,7 +3,6 @@
 In: an `ImageName`, its `exclusionList` and a `RegistryClient` (or, for `scan_many`, many
 `ScanTarget`s). Out: a `ScanResult` per repository (tags sorted descending byte-wise as
 Flux stores them, a `sha256:` revision of that list, the 10 greatest tags) or the error.
-`is_scan_due` is the pure "should we scan now?" decision; time is always a parameter.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from automation.errors import AutomationError, RegistryTransientError
 from automation.reference import ImageName
@@ -21,7 +20,6 @@ from automation.registry.options import ScanOptions
 from automation.registry.tags import ExclusionList
 
 LATEST_TAGS_COUNT = 10
-_DUE_SLACK = timedelta(seconds=1)  # less than this remaining counts as due (as Flux)
 
 Now = Callable[[], datetime]
 
@@ -80,23 +78,6 @@ async def scan_repository(
             repository=image.repository,
         ) from err
     return summarise(image.canonical, exclusions.apply(listing.tags), listing.dropped, now())
-
-
-def is_scan_due(
-    now: datetime,
-    last_scan_time: datetime | None,
-    interval: timedelta,
-    spec_changed: bool = False,
-    forced: bool = False,
-) -> bool:
-    """Flux's `shouldScan`: never scanned, forced, spec changed, or `interval` has passed.
-
-    A last scan in the future (the clock went back) counts as due rather than postponing
-    scans by the size of the jump.
-    """
-    if forced or spec_changed or last_scan_time is None or last_scan_time > now:
-        return True
-    return last_scan_time + interval - now < _DUE_SLACK
 
 
 @dataclass(frozen=True, slots=True)

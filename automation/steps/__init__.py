@@ -1,4 +1,4 @@
 """The stages of one cycle, each joining config, a stage package and the state store.
 
-`reconcile.py` runs them in order: scan -> evaluate -> automate.
+`cycle.py` holds their order: scan -> evaluate -> mirror -> automate.
 """

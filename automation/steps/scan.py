@@ -2,6 +2,7 @@
 
 In: config (with secrets), state, `now`. Out: one `RepositoryOutcome` per repository, results
 and errors written to the state store (a failed scan keeps the last good tag list).
+`is_scan_due` is the pure "should we scan now?" decision; time is always a parameter.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from automation.config import Config, ImageRepository
 from automation.config.base import LocalRef
@@ -21,12 +22,11 @@ from automation.registry import (
     RegistryClient,
     ScanOptions,
     ScanTarget,
-    is_scan_due,
     scan_many,
 )
 from automation.registry.credentials import docker_config_path
 from automation.state import ScanRecord, StateStore
-from automation.steps.due import spec_hash
+from automation.steps.due import SLACK, spec_hash
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,23 @@ def scan_options(config: Config, repo: ImageRepository) -> ScanOptions:
         proxy=proxy,
         timeout=spec.effective_timeout.total_seconds(),
     )
+
+
+def is_scan_due(
+    now: datetime,
+    last_scan_time: datetime | None,
+    interval: timedelta,
+    spec_changed: bool = False,
+    forced: bool = False,
+) -> bool:
+    """Flux's `shouldScan`: never scanned, forced, spec changed, or `interval` has passed.
+
+    A last scan in the future (the clock went back) counts as due rather than postponing
+    scans by the size of the jump.
+    """
+    if forced or spec_changed or last_scan_time is None or last_scan_time > now:
+        return True
+    return last_scan_time + interval - now < SLACK
 
 
 def _due(scan: ScanRecord | None, repo: ImageRepository, now: datetime, force: bool) -> bool:

@@ -15,9 +15,10 @@ import pytest
 
 from automation.commands.status import policy_status
 from automation.config import Config, ObjectKey, load_config
-from automation.reconcile import reconcile, refresh_cycle
+from automation.reconcile import reconcile
 from automation.reference import LatestRef
 from automation.state import StateStore, open_store
+from automation.steps.cycle import refresh_cycle
 from automation.steps.mirror import MirrorOutcome, mirrored_ref
 from tests.rig import images
 from tests.rig.git_remotes import GitRemote, read_file_at, seed
