@@ -11,7 +11,15 @@ import random
 import sys
 import time
 
-from automation.policy import PolicySpec, TagFilter, compile_policy, select_latest
+from automation.policy import (
+    AlphabeticalPolicySpec,
+    NumericalPolicySpec,
+    PolicySpec,
+    SemverPolicySpec,
+    TagFilter,
+    compile_policy,
+    select_latest,
+)
 
 
 def _tags(count: int) -> list[str]:
@@ -47,18 +55,18 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     tags = _tags(count)
     print(f"{count} tags")
-    _measure("semver '>=1.0.0 <5'", PolicySpec("semver", range=">=1.0.0 <5"), tags)
-    _measure("semver '>=1.0.0-0' (prereleases)", PolicySpec("semver", range=">=1.0.0-0"), tags)
+    _measure("semver '>=1.0.0 <5'", SemverPolicySpec(range=">=1.0.0 <5"), tags)
+    _measure("semver '>=1.0.0-0' (prereleases)", SemverPolicySpec(range=">=1.0.0-0"), tags)
     _measure(
         "numerical + filter ^main-(\\d+)-",
-        PolicySpec("numerical", filter=TagFilter(r"^main-(?P<ts>\d+)-", "$ts")),
+        NumericalPolicySpec(filter=TagFilter(r"^main-(?P<ts>\d+)-", "$ts")),
         tags,
     )
-    _measure("alphabetical asc", PolicySpec("alphabetical"), tags)
+    _measure("alphabetical asc", AlphabeticalPolicySpec(), tags)
     hostile = ["a" * 10_000 + "!" for _ in range(100)]
     _measure(
         "hostile (a+)+$ on 100 x 10 kB tags",
-        PolicySpec("alphabetical", filter=TagFilter("(a+)+$")),
+        AlphabeticalPolicySpec(filter=TagFilter("(a+)+$")),
         hostile,
     )
 

@@ -6,8 +6,11 @@ Entry points: `select_latest`, `explain`, `compile_policy` / `build_policer`,
 """
 
 from automation.policy.factory import (
+    AlphabeticalPolicySpec,
     CompiledPolicy,
+    NumericalPolicySpec,
     PolicySpec,
+    SemverPolicySpec,
     build_policer,
     compile_policy,
     policer_for,
@@ -35,17 +38,20 @@ from automation.policy.reflection import (
 from automation.policy.selection import Explanation, Selection, Verdict, explain, select_latest
 
 __all__ = [
+    "AlphabeticalPolicySpec",
     "CompiledPolicy",
     "DigestAction",
     "DigestDecision",
     "Explanation",
     "InvalidPatternError",
     "NonNumericTagError",
+    "NumericalPolicySpec",
     "Pattern",
     "Policer",
     "PolicySpec",
     "Reflection",
     "Selection",
+    "SemverPolicySpec",
     "TagFilter",
     "Verdict",
     "build_policer",

@@ -1,8 +1,7 @@
 """Build a policer (and its tag filter) from plain values or from a config `ImagePolicySpec`.
 
-In:  `build_policer("semver", range="1.0.x")`, or any object shaped like the config model
-     (`spec.policy.semver.range`, `spec.policy.alphabetical.order`, `spec.filter_tags.pattern`
-     ...), or a `PolicySpec`.
+In:  `build_policer("semver", range="1.0.x")`, a `PolicySpec` (one dataclass per policy
+     kind), or the config's `ImagePolicySpec`, converted by `policy_spec_of`.
 Out: a `Policer` / `CompiledPolicy`; a bad range, order, kind or regex raises `PolicyError`
      (stalled: the user must change the policy).
 """
@@ -10,8 +9,9 @@ Out: a `Policer` / `CompiledPolicy`; a bad range, order, kind or regex raises `P
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import ClassVar, Literal, get_args
 
+from automation.config.image import ImagePolicySpec
 from automation.errors import PolicyError
 from automation.policy.alphabetical import Alphabetical
 from automation.policy.constraint import ConstraintError, parse_constraints
@@ -25,13 +25,34 @@ KINDS: tuple[str, ...] = get_args(Kind)
 
 
 @dataclass(frozen=True, slots=True)
-class PolicySpec:
-    """An ImagePolicy's selection rule as plain values (no pydantic)."""
+class SemverPolicySpec:
+    """Select the highest version inside a Masterminds range."""
 
-    kind: str
-    range: str | None = None
+    range: str
+    filter: TagFilter | None = None
+    kind: ClassVar[Kind] = "semver"
+
+
+@dataclass(frozen=True, slots=True)
+class AlphabeticalPolicySpec:
+    """Select the first or last tag in byte order ("asc"/"desc", any case; None is asc)."""
+
     order: str | None = None
     filter: TagFilter | None = None
+    kind: ClassVar[Kind] = "alphabetical"
+
+
+@dataclass(frozen=True, slots=True)
+class NumericalPolicySpec:
+    """Select the highest or lowest number ("asc"/"desc", any case; None is asc)."""
+
+    order: str | None = None
+    filter: TagFilter | None = None
+    kind: ClassVar[Kind] = "numerical"
+
+
+PolicySpec = SemverPolicySpec | AlphabeticalPolicySpec | NumericalPolicySpec
+"""An ImagePolicy's selection rule as plain values (no pydantic): one type per policy kind."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,43 +80,42 @@ def build_policer(kind: str, *, range: str | None = None, order: str | None = No
     )
 
 
-def _choice(policy: Any) -> tuple[str, Any]:
-    found = [(k, getattr(policy, k, None)) for k in KINDS if getattr(policy, k, None) is not None]
-    if len(found) != 1:
-        names = ", ".join(k for k, _ in found) or "none"
-        raise PolicyError(
-            f"spec.policy: exactly one of semver, alphabetical, numerical must be set ({names})"
-        )
-    return found[0]
-
-
-def policy_spec_of(spec: Any) -> PolicySpec:
-    """Accept a `PolicySpec` or a config `ImagePolicySpec` (duck-typed)."""
+def policy_spec_of(spec: PolicySpec | ImagePolicySpec) -> PolicySpec:
+    """Accept a `PolicySpec` or a config `ImagePolicySpec`."""
     if isinstance(spec, PolicySpec):
         return spec
-    kind, chosen = _choice(spec.policy)
-    filter_tags = getattr(spec, "filter_tags", None)
+    filter_tags = spec.filter_tags
     tag_filter = (
         None
         if filter_tags is None
         else TagFilter(filter_tags.pattern or "", filter_tags.extract or "")
     )
-    return PolicySpec(
-        kind=kind,
-        range=getattr(chosen, "range", None),
-        order=getattr(chosen, "order", None),
-        filter=tag_filter,
+    choice = spec.policy
+    if choice.semver is not None:
+        return SemverPolicySpec(choice.semver.range, tag_filter)
+    if choice.alphabetical is not None:
+        return AlphabeticalPolicySpec(choice.alphabetical.order, tag_filter)
+    if choice.numerical is not None:
+        return NumericalPolicySpec(choice.numerical.order, tag_filter)
+    raise PolicyError(
+        "spec.policy: exactly one of semver, alphabetical, numerical must be set (none)"
     )
 
 
-def compile_policy(spec: Any) -> CompiledPolicy:
+def _policer(spec: PolicySpec) -> Policer:
+    if isinstance(spec, SemverPolicySpec):
+        return build_policer(spec.kind, range=spec.range)
+    return build_policer(spec.kind, order=spec.order)
+
+
+def compile_policy(spec: PolicySpec | ImagePolicySpec) -> CompiledPolicy:
     """Validate and compile everything a selection needs; raises `PolicyError`."""
     plain = policy_spec_of(spec)
-    policer = build_policer(plain.kind, range=plain.range, order=plain.order)
+    policer = _policer(plain)
     tag_filter = None if plain.filter is None else compile_filter(plain.filter)
     return CompiledPolicy(plain, policer, tag_filter)
 
 
-def policer_for(spec: Any) -> Policer:
+def policer_for(spec: PolicySpec | ImagePolicySpec) -> Policer:
     """The policer of a config `ImagePolicySpec` (or `PolicySpec`)."""
     return compile_policy(spec).policer

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from automation.config.image import ImagePolicySpec
 from automation.errors import NoMatchingTagError
-from automation.policy.factory import CompiledPolicy, compile_policy
+from automation.policy.factory import CompiledPolicy, PolicySpec, compile_policy
 from automation.policy.semver import SemVer
 from automation.policy.version import VersionError, parse_tag
 
@@ -64,7 +65,11 @@ class Explanation:
     verdicts: tuple[Verdict, ...]
 
 
-def _compiled(policy: Any) -> CompiledPolicy:
+PolicyInput = PolicySpec | ImagePolicySpec | CompiledPolicy
+"""What `select_latest` and `explain` accept: plain values, the config model, or compiled."""
+
+
+def _compiled(policy: PolicyInput) -> CompiledPolicy:
     return policy if isinstance(policy, CompiledPolicy) else compile_policy(policy)
 
 
@@ -105,7 +110,7 @@ def _parses(value: str) -> bool:
     return True
 
 
-def select_latest(policy: Any, tags: Iterable[str]) -> Selection:
+def select_latest(policy: PolicyInput, tags: Iterable[str]) -> Selection:
     """The latest tag under `policy`. Raises `NoMatchingTagError` or `PolicyError`."""
     compiled = _compiled(policy)
     found = gather(compiled, tags)
@@ -145,7 +150,7 @@ def _verdicts(policy: CompiledPolicy, found: Candidates, winner: str | None) -> 
     return [by_tag[t] for t in found.tags]
 
 
-def explain(policy: Any, tags: Iterable[str]) -> Explanation:
+def explain(policy: PolicyInput, tags: Iterable[str]) -> Explanation:
     """Like `select_latest`, but never raises for a missing match: every tag gets a reason.
 
     Raises `PolicyError` only when the policy itself is invalid.

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from automation.config import ImagePolicySpec
+from automation.config.image import PolicyChoice
 from automation.errors import PolicyError
 from automation.policy.alphabetical import Alphabetical
 from automation.policy.factory import (
-    PolicySpec,
+    AlphabeticalPolicySpec,
+    NumericalPolicySpec,
+    SemverPolicySpec,
     build_policer,
     compile_policy,
     policer_for,
@@ -52,9 +54,7 @@ def test_config_model_semver_with_filter() -> None:
     spec = _config_spec(
         {"semver": {"range": ">=0.x"}}, filterTags={"pattern": "^test-(.*)$", "extract": "$1"}
     )
-    assert policy_spec_of(spec) == PolicySpec(
-        "semver", range=">=0.x", order=None, filter=TagFilter("^test-(.*)$", "$1")
-    )
+    assert policy_spec_of(spec) == SemverPolicySpec(">=0.x", TagFilter("^test-(.*)$", "$1"))
     compiled = compile_policy(spec)
     assert compiled.tag_filter is not None and compiled.tag_filter.pattern.source == "^test-(.*)$"
 
@@ -64,9 +64,16 @@ def test_config_model_orders() -> None:
     assert policer_for(_config_spec({"numerical": {"order": "desc"}})) == Numerical("desc")
 
 
-def test_duck_typed_empty_choice_is_an_error() -> None:
-    spec = SimpleNamespace(
-        policy=SimpleNamespace(semver=None, alphabetical=None, numerical=None), filter_tags=None
+def test_config_model_orders_keep_their_kind() -> None:
+    spec = _config_spec({"numerical": {"order": "desc"}}, filterTags={"pattern": "^b-"})
+    assert policy_spec_of(spec) == NumericalPolicySpec("desc", TagFilter("^b-", ""))
+    assert policy_spec_of(_config_spec({"alphabetical": {}})) == AlphabeticalPolicySpec("asc")
+
+
+def test_an_unvalidated_empty_choice_is_an_error() -> None:
+    spec = ImagePolicySpec.model_construct(
+        policy=PolicyChoice.model_construct(semver=None, alphabetical=None, numerical=None),
+        filter_tags=None,
     )
     with pytest.raises(PolicyError, match="exactly one of semver, alphabetical, numerical"):
         compile_policy(spec)
@@ -74,4 +81,4 @@ def test_duck_typed_empty_choice_is_an_error() -> None:
 
 def test_bad_filter_pattern_fails_compilation() -> None:
     with pytest.raises(InvalidPatternError, match="'\\[='"):
-        compile_policy(PolicySpec("semver", range="1.0.x", filter=TagFilter("[=")))
+        compile_policy(SemverPolicySpec(range="1.0.x", filter=TagFilter("[=")))

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from automation.policy.factory import PolicySpec
+from automation.policy.factory import SemverPolicySpec
 from automation.policy.reflection import (
     DigestAction,
     DigestPolicy,
@@ -89,14 +89,14 @@ def test_digest_reflection_two_passes(
     requeue: tuple[timedelta | None, timedelta | None],
 ) -> None:
     registry = FakeRegistry()
-    tag1 = select_latest(PolicySpec("semver", range="v1.x"), TAGS).tag
+    tag1 = select_latest(SemverPolicySpec(range="v1.x"), TAGS).tag
     pass1 = reflect(first, None, None, IMAGE, tag1, registry.digest)
     assert pass1.latest == LatestRef(IMAGE, "v1.1.1", dig1)
     assert pass1.previous is None
     assert requeue_after(first, INTERVAL if first == "Always" else None) == requeue[0]
 
     registry.generation = 2  # every tag re-pushed with new content
-    tag2 = select_latest(PolicySpec("semver", range=range2 or "v1.x"), TAGS).tag
+    tag2 = select_latest(SemverPolicySpec(range=range2 or "v1.x"), TAGS).tag
     pass2 = reflect(second, pass1.latest, pass1.previous, IMAGE, tag2, registry.digest)
     assert pass2.latest.digest == dig2
     expected_prev = None if prev2 is None else LatestRef(IMAGE, prev2[0], prev2[1])
