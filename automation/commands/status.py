@@ -91,7 +91,7 @@ def policy_status(
 
 
 def mirror_status(mirror: MirrorRecord) -> dict[str, Any]:
-    """Beyond Flux (issue 8): the last copy of the policy's ref into its mirror."""
+    """Beyond Flux: the last copy of the policy's ref into its mirror."""
     out: dict[str, Any] = {
         "sourceRef": mirror.source_ref,
         "verified": mirror.verified,

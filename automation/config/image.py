@@ -46,7 +46,7 @@ class AccessFrom(Model):
 
 
 class MirrorSpec(Model):
-    """Beyond Flux: copy every image a policy selects into this repository (issue 8)."""
+    """Beyond Flux: copy every image a policy selects into this repository."""
 
     image: str
     secret_ref: LocalRef | None = None
@@ -142,7 +142,7 @@ class ImagePolicySpec(Model):
     digest_reflection_policy: Literal["Always", "IfNotPresent", "Never"] = "Never"
     interval: Duration | None = None
     suspend: bool = False
-    # Beyond Flux (issue 8): refuse to move to a lower semver version than the current one.
+    # Beyond Flux: refuse to move to a lower semver version than the current one.
     forbid_downgrade: bool = False
 
     @model_validator(mode="after")

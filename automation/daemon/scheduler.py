@@ -4,10 +4,10 @@ In: job ids, intervals, first-run times and coroutine functions. Out: the functi
 time in the running asyncio loop. A job function returns `None` (next run one interval after
 this one) or a `timedelta` (next run that long from now: backoff after a failure).
 
-The job store is APScheduler's in-memory one, never shared between processes (two processes
-on one SQLite job store ran fire times twice, libraries.md section 4); the caller derives the
-schedule from its config and state store at start-up. Missed runs coalesce into one and a late
-run still runs (`misfire_grace_time=None`). On top of `max_instances=1`, each job has a slot:
+The job store is APScheduler's in-memory one, never shared between processes (APScheduler 3's
+FAQ: a persistent job store shared by several processes runs jobs twice); the caller derives
+the schedule from its config and state store at start-up. Missed runs coalesce into one and a
+late run still runs (`misfire_grace_time=None`). On top of `max_instances=1`, each job has a slot:
 a `trigger_now` while the job runs marks it "run again when done" instead of being lost or
 running it twice at once.
 """

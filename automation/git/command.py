@@ -4,7 +4,7 @@ In: git arguments, a URL and a ``GitAuth``. Out: git's stdout, or a ``GitError``
 ``GitAuthError`` whose text is scrubbed of every secret and names the redacted URL.
 
 Why the CLI for network work (fetch, push, ls-remote) on every transport:
-- SSH: pygit2 accepts any host key (libraries.md §3, pitfall 1). OpenSSH with
+- SSH: pygit2 accepts any host key unless a ``certificate_check`` callback refuses it. OpenSSH with
   ``StrictHostKeyChecking=yes`` and the secret's ``known_hosts`` checks it.
 - Threads: pygit2 calls back into Python on every network read and slows ~13x next to a
   CPU-bound Python thread; a git child process transfers at full speed regardless.

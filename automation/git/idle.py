@@ -4,9 +4,11 @@ In: what the last successful run saw (``LastRun``: the policies' refs and the so
 revision ``branch@sha1:<sha>``), the policies' refs now, the checkout branch and the
 ``PushTarget``. Out: True when the cycle can stop before any git work.
 
-As Flux does (flux.md §7.1): the shortcut applies only when the push branch is the checkout
-branch and no refspec is configured (otherwise the pushed branch is not the one listed);
-then, when the refs equal the last run's, one ``ls-remote`` of the branch decides.
+As Flux does (fluxcd/image-automation-controller,
+internal/controller/imageupdateautomation_controller.go): the shortcut applies only when the
+push branch is the checkout branch and no refspec is configured (otherwise the pushed branch
+is not the one listed); then, when the refs equal the last run's, one ``ls-remote`` of the
+branch decides.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ removed after the hard reset.
 
 Network work runs the git CLI (see command.py); local work (reset, status, index, commit)
 uses pygit2 in the calling thread. Do not run this next to CPU-bound Python threads in the
-same process if you swap the CLI for pygit2 network calls (libraries.md §3, pitfall 2).
+same process if you swap the CLI for pygit2 network calls (see command.py: its callbacks
+slow down next to busy Python threads).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from automation.registry.credentials import Credentials
 
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
 _REPO_PATH = re.compile(r"^/v2/(.+?)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)$")
-_UPLOAD_PATH = re.compile(r"^/v2/(.+?)/blobs/uploads/[^/]*$")  # mirroring (issue 8)
+_UPLOAD_PATH = re.compile(r"^/v2/(.+?)/blobs/uploads/[^/]*$")  # mirroring
 _READ_METHODS = frozenset({"GET", "HEAD"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MIN_TOKEN_SECONDS = 60  # the distribution token spec's floor for expires_in

@@ -63,7 +63,7 @@ class AutomationRecord:
     failures: int = 0
 
 
-# --- mirroring (issue 8) ---------------------------------------------------------------------
+# --- mirroring -------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class MirrorRecord:
     """The last mirror copy for one ImagePolicy: which source ref, the mirror's ref, the

@@ -37,7 +37,7 @@ MIGRATIONS: list[str] = [
         failures INTEGER NOT NULL DEFAULT 0
     );
     """,
-    # 2: mirror copies per ImagePolicy (issue 8)
+    # 2: mirror copies per ImagePolicy
     """
     CREATE TABLE mirrors (
         key TEXT PRIMARY KEY, source_ref TEXT NOT NULL, mirror_ref TEXT,

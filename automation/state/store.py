@@ -47,7 +47,7 @@ class StateStore(Protocol):
     def list_automations(self) -> list[AutomationRecord]: ...
     def put_automation(self, record: AutomationRecord) -> None: ...
 
-    # Mirror copies, per ImagePolicy (issue 8)
+    # Mirror copies, per ImagePolicy
     def record_mirror(
         self,
         key: str,

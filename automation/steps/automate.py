@@ -49,7 +49,7 @@ def policy_refs(
     for key, policy in config.policies_for(auto).items():
         ref = ref_to_write(store, str(key))
         if ref is not None:
-            refs[key.name] = mirrored_ref(config, store, policy, ref) or ref  # issue 8
+            refs[key.name] = mirrored_ref(config, store, policy, ref) or ref
     return refs
 
 

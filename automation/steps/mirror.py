@@ -1,4 +1,4 @@
-"""Mirror what policies selected into their ImageRepository's `spec.mirror` (issue 8).
+"""Mirror what policies selected into their ImageRepository's `spec.mirror`.
 
 In: config (with secrets), state (policy refs, rollback pins, mirror records), `now`. Out: one
 `MirrorOutcome` per policy whose repository names a mirror; a mirror record per copy in the

@@ -29,7 +29,8 @@ def flux_repo(tmp_path: Path) -> Path:
 
 
 def test_flux_change_records(tmp_path: Path) -> None:
-    """The exact records of Flux's TestUpdateWithSetters (flux.md §5.1.1)."""
+    """The exact records of Flux's TestUpdateWithSetters
+    (fluxcd/image-automation-controller pkg/update/update_test.go)."""
     result = apply_refs(flux_repo(tmp_path), ".", FLUX_REFS, namespace="automation-ns")
     kustomization = ObjectId("kustomize.config.k8s.io/v1beta1", "Kustomization", "", "")
     digest = FLUX_REFS["policy-with-digest"].digest

@@ -41,7 +41,8 @@ def test_masterminds_new_constraint_table(row: dict[str, Any]) -> None:
     assert len(constraints.groups[0].comparators) == row["count"]
 
 
-# Flux internal/policy/semver_test.go TestNewSemVer, plus ranges quoted in flux.md §3.2.
+# Flux internal/policy/semver_test.go TestNewSemVer, plus ranges quoted in Flux's
+# ImagePolicy documentation (fluxcd/image-reflector-controller docs/spec/v1/imagepolicies.md).
 @pytest.mark.parametrize(
     "text",
     ["1.0.x", "^1.0", "=1.0.0", "~1.0", ">=1.0", ">0,<2.0", "v1.0.x", "^1.x-0", "1.2 - 1.4.5"],
