@@ -9,7 +9,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from automation.cli import main
-from tests.pinning.conftest import unique_ns, write_docker_auth
+
+# docker_config (autouse): an empty $DOCKER_CONFIG per test, never the machine's ~/.docker.
+from tests.pinning.conftest import docker_config, unique_ns, write_docker_auth
 from tests.rig.images import PushedImage, push_image, push_index
 from tests.rig.registry import RegistryServer
 
@@ -32,6 +34,9 @@ def pushed_app(registry: RegistryServer) -> tuple[PushedImage, str]:
     """A fresh `<ns>/app:1.0` on the registry, and its reference."""
     ns = unique_ns()
     return push_image(registry, f"{ns}/app", "1.0"), registry.ref(f"{ns}/app", "1.0")
+
+
+__all__ = ["docker_config"]
 
 
 def test_pin_prints_change_list_and_writes(
