@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import textwrap
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from automation.daemon.policysource import (
     load_sources,
     parse_source,
 )
-from automation.daemon.reload import ConfigReloader, policy_cache
 from automation.errors import AutomationError, ConfigError, ConfigErrors, UsageError
 from tests.rig.git_remotes import init_bare, seed
 
@@ -64,7 +62,7 @@ REPO = textwrap.dedent("""\
     """)
 
 
-def _policy_repo(tmp_path: Path) -> Path:
+def policy_repo(tmp_path: Path) -> Path:
     bare = tmp_path / "policies.git"
     bare.mkdir()
     init_bare(bare)
@@ -73,7 +71,7 @@ def _policy_repo(tmp_path: Path) -> Path:
 
 
 def test_git_source_loads_only_its_folder_and_records_the_commit(tmp_path: Path) -> None:
-    bare = _policy_repo(tmp_path)
+    bare = policy_repo(tmp_path)
     source = GitPolicySource(bare.as_uri(), "main", "team")
     loaded = load_sources([source], [], tmp_path / "cache")
     assert [str(k) for k in loaded.config.image_repositories] == ["apps/app"]
@@ -85,7 +83,7 @@ def test_git_source_loads_only_its_folder_and_records_the_commit(tmp_path: Path)
 
 
 def test_errors_name_the_source_and_file_not_the_cache(tmp_path: Path) -> None:
-    bare = _policy_repo(tmp_path)
+    bare = policy_repo(tmp_path)
     source = GitPolicySource(bare.as_uri(), "main", "other")
     with pytest.raises(ConfigErrors) as info:
         load_sources([source], [], tmp_path / "cache")
@@ -94,34 +92,11 @@ def test_errors_name_the_source_and_file_not_the_cache(tmp_path: Path) -> None:
 
 
 def test_a_missing_folder_or_branch_is_reported(tmp_path: Path) -> None:
-    bare = _policy_repo(tmp_path)
+    bare = policy_repo(tmp_path)
     with pytest.raises(ConfigError, match="folder not found"):
         load_sources([GitPolicySource(bare.as_uri(), "main", "nope")], [], tmp_path / "c")
     with pytest.raises(AutomationError, match="branch 'nope' not found"):
         load_sources([GitPolicySource(bare.as_uri(), "nope", "")], [], tmp_path / "c")
-
-
-def test_reloader_keeps_the_last_good_config_and_logs_once(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    bare = _policy_repo(tmp_path)
-    source = GitPolicySource(bare.as_uri(), "main", "team")
-    first = load_sources([source], [], policy_cache(tmp_path))
-    reloader = ConfigReloader([source], [], tmp_path, first)
-    assert reloader.reload() is None  # nothing changed
-
-    seed(bare, {"team/a.yaml": "kind: [broken\n"}, "broken")
-    with caplog.at_level(logging.ERROR):
-        assert reloader.reload() is None
-        assert reloader.reload() is None
-    failures = [r for r in caplog.records if "keeping the last good config" in r.getMessage()]
-    assert len(failures) == 1 and "#main:team/a.yaml:2: invalid YAML" in failures[0].getMessage()
-    assert "team/a.yaml:2" in reloader.last_error
-
-    seed(bare, {"team/a.yaml": REPO.replace("5m", "9m")}, "fixed")
-    fresh = reloader.reload()
-    assert fresh is not None and reloader.last_error == ""
-    assert [r.spec.interval.total_seconds() for r in fresh.image_repositories.values()] == [540]
 
 
 def test_load_if_changed_skips_parsing_when_no_file_changed(tmp_path: Path) -> None:
