@@ -1,49 +1,15 @@
-"""`history`, `rollback` and `get policies` over a real state store."""
+"""`rollback` and its pin shown by `get policies`, over a real state store."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from automation.cli import main
 from automation.reference import LatestRef
-from automation.state import PolicyRecord, open_store, pinned_ref
-
-T0 = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "state.db"
-    store = open_store(path)
-    for i, tag in enumerate(["6.0.0", "6.1.0", "6.2.0"]):
-        ref = LatestRef("ghcr.io/org/app", tag)
-        store.record_policy(
-            PolicyRecord("apps/podinfo", latest_ref=ref, message=f"resolved to {tag}"),
-            reason="new tag",
-            now=T0 + timedelta(days=i),
-        )
-    store.close()
-    return path
-
-
-def test_history_lists_generations(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["history", "apps/podinfo", "--state", str(db), "-o", "json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert [(g["generation"], g["ref"]["tag"]) for g in data["generations"]] == [
-        (1, "6.0.0"),
-        (2, "6.1.0"),
-        (3, "6.2.0"),
-    ]
-    assert data["pinnedGeneration"] is None
-
-
-def test_history_of_unknown_policy_fails(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["history", "apps/nope", "--state", str(db)]) == 1
-    assert "no history for ImagePolicy apps/nope" in capsys.readouterr().err
+from automation.state import open_store, pinned_ref
 
 
 def test_rollback_defaults_to_previous_generation_and_shows_in_get(

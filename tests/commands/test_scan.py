@@ -1,4 +1,4 @@
-"""`scan` and `get repositories|automations` against the real registry, in Flux's status shape."""
+"""`scan` against the real registry, and `get repositories` after it, in Flux's status shape."""
 
 from __future__ import annotations
 
@@ -80,19 +80,6 @@ def test_suspended_repository_is_not_scanned(
     path = write(tmp_path, f"127.0.0.1:{free_port()}", "x/y", "  suspend: true\n")
     assert main(["scan", str(path), "--state", str(tmp_path / "s.db")]) == 0
     assert "suspended" in capsys.readouterr().out
-
-
-def test_get_automations_before_any_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = Path(__file__).resolve().parents[2] / "policies"
-    assert (
-        main(["get", "automations", str(root), "--state", str(tmp_path / "s.db"), "-o", "json"])
-        == 0
-    )
-    (item,) = json.loads(capsys.readouterr().out)["items"]
-    assert item["kind"] == "ImageUpdateAutomation"
-    assert item["metadata"] == {"name": "fleet", "namespace": "apps"}
-    assert item["spec"]["git"]["push"] == {"branch": "main"}
-    assert item["status"]["conditions"][0]["message"] == "not run yet"
 
 
 def test_progress_is_reported_per_finished_scan(registry: RegistryServer, tmp_path: Path) -> None:
