@@ -1,9 +1,8 @@
-"""The command line as users run it: exit codes, validate on real files, -o json."""
+"""The command line as users run it: version, exit codes, `python -m automation`."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,42 +30,6 @@ def test_bad_flag_is_usage_error() -> None:
     with pytest.raises(SystemExit) as info:
         main(["validate", "--nope"])
     assert info.value.code == 2
-
-
-def test_validate_example_policies(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", str(ROOT / "policies")]) == 0
-    assert "ok: 7 objects valid" in capsys.readouterr().out
-
-
-def test_validate_broken_file_names_file_line_and_field(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    shutil.copytree(ROOT / "policies", tmp_path / "p")
-    path = tmp_path / "p" / "image-policies.yaml"
-    path.write_text(
-        path.read_text().replace("order: asc\n  digestReflection", "order: up\n  digestReflection")
-    )
-    assert main(["validate", str(tmp_path / "p")]) == 1
-    err = capsys.readouterr().err
-    assert f"{path}:31: spec.policy.numerical.order: Input should be 'asc' or 'desc'" in err
-
-
-def test_validate_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    shutil.copytree(ROOT / "policies", tmp_path / "p")
-    path = tmp_path / "p" / "image-policies.yaml"
-    path.write_text(path.read_text().replace("    name: webapp\n", "    name: missing\n", 1))
-    assert main(["validate", str(tmp_path / "p"), "-o", "json"]) == 1
-    report = json.loads(capsys.readouterr().out)
-    assert report["valid"] is False
-    assert report["errors"] == [
-        {
-            "file": str(path),
-            "line": 17,
-            "field": "spec.imageRepositoryRef",
-            "message": "ImageRepository apps/missing not found",
-        }
-    ]
-    assert len(report["objects"]) == 7
 
 
 def test_python_dash_m_is_the_same_program() -> None:
