@@ -33,7 +33,8 @@ from automation.errors import AutomationError, ConfigErrors, UsageError
 from automation.reconcile import default_cache_dir
 
 if TYPE_CHECKING:
-    from automation.server import Endpoint, WebhookServer
+    from automation.server import Endpoint
+    from automation.server.listener import WebhookServer
 
 HELP = "run as a daemon: scan, evaluate and push on each object's interval"
 
@@ -181,7 +182,8 @@ async def serve(daemon: Daemon, listen: tuple[str, int] | None) -> int:
 def _server(daemon: Daemon, listen: tuple[str, int]) -> WebhookServer:
     # Imported here: the HTTP side (and prometheus_client) loads only when it is wanted.
     from automation.metrics import Metrics
-    from automation.server import WebhookServer, resolve_endpoints
+    from automation.server import resolve_endpoints
+    from automation.server.listener import WebhookServer
 
     metrics = Metrics()
     observer: Observer = metrics

@@ -2,10 +2,11 @@
 
 In: Receivers (with their Secrets), the ImageRepositories, a readiness check and an
 `on_scan` callback. Out: authenticated webhook calls turned into "scan these now".
-`payloads`, `receivers` and `webhooks` are pure; `listener` is the only HTTP code.
+`payloads`, `receivers` and `webhooks` are pure and exported here; `listener` is the only
+HTTP code (and loads prometheus_client): import `automation.server.listener` where it is
+wanted, so that checking receivers does not load the HTTP side.
 """
 
-from automation.server.listener import MAX_BODY, WebhookServer
 from automation.server.payloads import PayloadError, images_in
 from automation.server.receivers import (
     Endpoint,
@@ -16,11 +17,9 @@ from automation.server.receivers import (
 from automation.server.webhooks import WebhookResult, handle, match_repositories
 
 __all__ = [
-    "MAX_BODY",
     "Endpoint",
     "PayloadError",
     "WebhookResult",
-    "WebhookServer",
     "check_receivers",
     "handle",
     "images_in",

@@ -17,7 +17,8 @@ from automation.config.image import ImageRepository
 from automation.config.receiver import Receiver
 from automation.config.secret import Secret
 from automation.metrics import Metrics
-from automation.server import Endpoint, WebhookServer, resolve_endpoints
+from automation.server import Endpoint, resolve_endpoints
+from automation.server.listener import WebhookServer
 
 PAYLOADS = Path(__file__).parent / "payloads"
 

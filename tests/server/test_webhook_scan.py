@@ -15,7 +15,7 @@ from pathlib import Path
 from automation.config import load_config
 from automation.config.base import ObjectKey
 from automation.metrics import Metrics
-from automation.server import WebhookServer
+from automation.server.listener import WebhookServer
 from automation.state import open_store
 from automation.steps.scan import scan_repositories
 from tests.rig.images import push_tags, unique_repo
