@@ -131,7 +131,7 @@ async def _fetch_blob(client: RegistryClient, image: ImageName, digest: str) -> 
 def _json(body: bytes, client: RegistryClient, image: ImageName, what: str) -> dict[str, Any]:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nesting past the stack
         document = None
     if not isinstance(document, dict):
         raise RegistryPermanentError(
