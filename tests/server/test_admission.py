@@ -15,22 +15,31 @@ SLOW_CLIENTS = 64
 
 @contextlib.contextmanager
 def slow_clients(port: int, count: int, every: float, path: str) -> Iterator[list[socket.socket]]:
-    """`count` connections that each send their request one byte every `every` seconds."""
+    """`count` connections that each send their request one byte every `every` seconds, the
+    first byte as soon as each is connected (so none sits idle into the read timeout)."""
     request = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789".encode()
-    socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
-    stop = threading.Event()
+    socks: list[socket.socket] = []
+    connected, stop = threading.Event(), threading.Event()
+
+    def send(sock: socket.socket, index: int) -> None:
+        with contextlib.suppress(OSError):
+            sock.send(request[index : index + 1])
 
     def trickle() -> None:
-        for index in range(len(request)):
-            for sock in socks:
-                with contextlib.suppress(OSError):
-                    sock.send(request[index : index + 1])
+        for _ in range(count):
+            socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+            send(socks[-1], 0)
+        connected.set()
+        for index in range(1, len(request)):
             if stop.wait(every):
                 return
+            for sock in socks:
+                send(sock, index)
 
     thread = threading.Thread(target=trickle, daemon=True)
     thread.start()
     try:
+        assert connected.wait(30)
         yield socks
     finally:
         stop.set()
