@@ -211,3 +211,10 @@ def test_a_failing_endpoints_provider_is_503_not_a_dropped_connection(
         "image_automation_failures_total", {"stage": "webhook", "reason": "receivers_unavailable"}
     )
     assert failures == 1
+
+
+def test_deeply_nested_json_is_a_400_not_a_dropped_connection(listener: Listener) -> None:
+    """The JSON decoder's RecursionError escaped the handler: no answer, a logged traceback."""
+    status, body = listener.post("generic", b"[" * 200_000)
+    assert (status, body["message"]) == (400, "the body is JSON nested too deeply")
+    assert listener.scans == []
