@@ -21,6 +21,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from socketserver import BaseRequestHandler
+from typing import Any
 
 BUSY = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n\r\n"
 HEAD_LIMIT = 4096  # a health probe's request head is ~100 bytes
@@ -71,6 +74,48 @@ class Admission:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
         return len(late)
+
+
+class AdmittingServer(ThreadingHTTPServer):
+    """A thread per admitted connection; the rest to the overflow lane; late ones reaped."""
+
+    daemon_threads = True
+    request_queue_size = 128  # the listen backlog: with 5, a burst waits out SYN retries
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseRequestHandler],
+        admission: Admission,
+        lane: OverflowLane,
+    ) -> None:
+        self.admission = admission
+        self.lane = lane  # set before binding: a failed bind calls server_close()
+        super().__init__(address, handler)
+        self.lane.start()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.admission.admit(request, str(client_address[0])):
+            self.lane.take(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.admission.release(request, str(client_address[0]))
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.admission.release(request, str(client_address[0]))
+
+    def service_actions(self) -> None:  # serve_forever calls this every poll interval
+        self.admission.reap()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.lane.stop()
 
 
 @dataclass

@@ -19,14 +19,14 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from automation.config.image import ImageRepository
 from automation.errors import AutomationError
 from automation.metrics import Metrics
-from automation.server.admission import Admission, OverflowLane
+from automation.server.admission import Admission, AdmittingServer, OverflowLane
 from automation.server.receivers import HOOK_PREFIX, Endpoint, find_endpoint
 from automation.server.webhooks import ACCEPTED, WebhookResult, handle
 
@@ -43,40 +43,11 @@ HEALTH_ROUTES = ("/healthz", "/readyz")
 ALL_ROUTES = frozenset({"hooks", "health", "metrics"})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the listen backlog: with 5, a burst waits out SYN retries
-
+class _Server(AdmittingServer):
     def __init__(self, address: tuple[str, int], app: WebhookServer) -> None:
         self.app = app
-        self.admission = Admission(app.max_connections, app.max_per_client, app.request_deadline)
-        self.lane = OverflowLane(app.health)  # before binding: a failed bind closes it
-        super().__init__(address, _Handler)
-        self.lane.start()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        # One thread per connection, but not without bound: past the limits, only health.
-        if not self.admission.admit(request, str(client_address[0])):
-            self.lane.take(request)
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self.admission.release(request, str(client_address[0]))
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.admission.release(request, str(client_address[0]))
-
-    def service_actions(self) -> None:  # called by serve_forever every STOP_POLL seconds
-        self.admission.reap()
-
-    def server_close(self) -> None:
-        super().server_close()
-        self.lane.stop()
+        limits = Admission(app.max_connections, app.max_per_client, app.request_deadline)
+        super().__init__(address, _Handler, limits, OverflowLane(app.health))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
