@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import gzip
 import json
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import httpx
@@ -21,7 +24,10 @@ from automation.registry.auth import (
 )
 from automation.registry.bodies import BodyTooLargeError, UnwantedEncodingError
 from automation.registry.digests import ACCEPT_MANIFESTS
+from automation.registry.limits import RetryPolicy
 from tests.registry.mock_registry import HOST, image, mock_client, tags_body
+from tests.rig.ports import LOCALHOST
+from tests.rig.registry import RegistryServer
 
 REALM = "https://auth.test/token"
 CHALLENGE = f'Bearer realm="{REALM}",service="reg.test",scope="repository:team/app:pull"'
@@ -343,3 +349,57 @@ def test_a_compressed_token_response_is_refused_unread() -> None:
 
     with pytest.raises(UnwantedEncodingError):
         asyncio.run(run())
+
+
+@contextlib.contextmanager
+def redirecting_front(target: str) -> Iterator[str]:
+    """A plain-HTTP registry origin that answers `/v2/` itself and redirects everything else
+    to `target` (another origin): the shape of a compromised or hostile registry."""
+
+    class Front(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/v2/":
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+            else:
+                self.send_response(307)
+                self.send_header("Location", target + self.path)
+                self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer((LOCALHOST, 0), Front)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"{LOCALHOST}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_real_token_registry_behind_a_redirect_gets_no_foreign_credentials(
+    registry_token: RegistryServer,
+) -> None:
+    """The redirect target is the real token registry: its 401 names the real token issuer.
+    Our credentials are the front's; they must not reach that issuer."""
+    assert registry_token.issuer is not None
+    ca = registry_token.ca_file.read_bytes() if registry_token.ca_file else None
+    creds = CredentialSources(explicit=Credentials("front-user", "front-secret"))
+    options = ScanOptions(
+        insecure=True,
+        ca_pem=ca,
+        credentials=creds,
+        retry=RetryPolicy(attempts=1),
+    )
+    with redirecting_front(registry_token.url) as front:
+
+        async def run() -> None:
+            async with RegistryClient(front, options) as client:
+                await client.list_tags(image("team/app", host=front))
+
+        with pytest.raises(AuthFailedError):
+            asyncio.run(run())
+    assert [r for r in registry_token.issuer.requests if r.username == "front-user"] == []
