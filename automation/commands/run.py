@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -79,6 +80,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="webhooks, /healthz, /readyz and /metrics (default: %(default)s; 'off' to disable)",
     )
     parser.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        help="serve /metrics (and the probes) here instead of on --listen",
+    )
+    parser.add_argument(
+        "--metrics-token-file",
+        type=Path,
+        metavar="FILE",
+        help="require 'Authorization: Bearer <the file's content>' for /metrics",
+    )
+    parser.add_argument(
         "--reload-interval",
         type=_duration,
         default=timedelta(minutes=1),
@@ -135,6 +147,7 @@ def quiet_loggers(verbosity: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     listen = parse_listen(args.listen)
+    exposure = metrics_exposure(args)
     if args.git_workers < 1:
         raise UsageError("--git-workers must be at least 1")
     quiet_loggers(args.verbose)
@@ -148,12 +161,39 @@ def run(args: argparse.Namespace) -> int:
     store = state(args)
     try:
         daemon = Daemon(loaded, store, options)
-        return asyncio.run(serve(daemon, listen))
+        return asyncio.run(serve(daemon, listen, exposure))
     finally:
         store.close()
 
 
-async def serve(daemon: Daemon, listen: tuple[str, int] | None) -> int:
+@dataclass(frozen=True)
+class MetricsExposure:
+    """Where /metrics is served (None: with the webhooks) and the bearer token it needs."""
+
+    listen: tuple[str, int] | None = None
+    token: str = field(default="", repr=False)
+
+
+def metrics_exposure(args: argparse.Namespace) -> MetricsExposure:
+    listen = None
+    if args.metrics_listen:
+        listen = parse_listen(args.metrics_listen)
+        if listen is None:
+            raise UsageError("--metrics-listen: expected HOST:PORT")
+    token = ""
+    if args.metrics_token_file is not None:
+        try:
+            token = args.metrics_token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as err:
+            raise UsageError(f"--metrics-token-file {args.metrics_token_file}: {err}") from None
+        if not token:
+            raise UsageError(f"--metrics-token-file {args.metrics_token_file}: the file is empty")
+    return MetricsExposure(listen, token)
+
+
+async def serve(
+    daemon: Daemon, listen: tuple[str, int] | None, exposure: MetricsExposure | None = None
+) -> int:
     """Run until SIGTERM/SIGINT; then stop webhooks, stop the daemon, return 0."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -165,25 +205,33 @@ async def serve(daemon: Daemon, listen: tuple[str, int] | None) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, on_signal, signum)
-    server = _server(daemon, listen) if listen is not None else None
-    if server is not None:
+    servers = _servers(daemon, listen, exposure or MetricsExposure())
+    for server in servers:
         try:
-            server.start()  # before the jobs: a taken port fails fast, nothing to undo
+            server.start()  # before the jobs: a taken port fails fast
         except OSError as err:
-            raise AutomationError(f"--listen {server.host}:{server.port}: {err.strerror}") from None
+            for started in servers[: servers.index(server)]:
+                started.stop()
+            flag = "--listen" if "hooks" in server.routes else "--metrics-listen"
+            raise AutomationError(f"{flag} {server.host}:{server.port}: {err.strerror}") from None
     await daemon.start()
     await stop.wait()
-    if server is not None:
+    for server in servers:
         await loop.run_in_executor(None, server.stop)
     await daemon.stop()
     return 0
 
 
-def _server(daemon: Daemon, listen: tuple[str, int]) -> WebhookServer:
+def _servers(
+    daemon: Daemon, listen: tuple[str, int] | None, exposure: MetricsExposure
+) -> list[WebhookServer]:
+    """The webhook listener and, with --metrics-listen, a listener for /metrics alone."""
+    if listen is None and exposure.listen is None:
+        return []
     # Imported here: the HTTP side (and prometheus_client) loads only when it is wanted.
     from automation.metrics import Metrics
     from automation.server import resolve_endpoints
-    from automation.server.listener import WebhookServer
+    from automation.server.listener import ALL_ROUTES, WebhookServer
 
     metrics = Metrics()
     observer: Observer = metrics
@@ -199,16 +247,24 @@ def _server(daemon: Daemon, listen: tuple[str, int]) -> WebhookServer:
     def repositories(config: Config) -> Mapping[str, ImageRepository]:
         return {str(k): r for k, r in config.image_repositories.items()}
 
-    host, port = listen
-    return WebhookServer(
-        host,
-        port,
-        endpoints=_per_config(daemon, endpoints),
-        repositories=_per_config(daemon, repositories),
-        on_scan=daemon.request_scan,
-        ready=daemon.ready,
-        metrics=metrics,
-    )
+    def server(address: tuple[str, int], routes: frozenset[str]) -> WebhookServer:
+        return WebhookServer(
+            *address,
+            endpoints=_per_config(daemon, endpoints),
+            repositories=_per_config(daemon, repositories),
+            on_scan=daemon.request_scan,
+            ready=daemon.ready,
+            metrics=metrics,
+            routes=routes,
+            metrics_token=exposure.token,
+        )
+
+    if exposure.listen is None:
+        return [server(listen, ALL_ROUTES)] if listen is not None else []
+    servers = [server(exposure.listen, frozenset({"metrics", "health"}))]
+    if listen is not None:
+        servers.insert(0, server(listen, frozenset({"hooks", "health"})))
+    return servers
 
 
 def _per_config(daemon: Daemon, build: Callable[[Config], T]) -> Callable[[], T]:

@@ -26,6 +26,8 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from automation.errors import AutomationError
+
 log = logging.getLogger(__name__)
 
 JobFunc = Callable[[], Awaitable[timedelta | None]]
@@ -204,6 +206,8 @@ class Scheduler:
                 slot.again = False
                 try:
                     delay = await slot.func()
+                except AutomationError as err:  # e.g. the state store is locked: no traceback
+                    log.error("job %s failed: %s", job_id, err)
                 except Exception:  # a bug in one job must not stop the others
                     log.exception("job %s crashed", job_id)
                 if not slot.again or self._stopping:

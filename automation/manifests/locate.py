@@ -30,6 +30,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from automation.changeset import ObjectId
+from automation.manifests.nesting import MAX_DEPTH, may_nest, text_problem, tree_depth_exceeds
 from automation.manifests.setters import Style
 
 _local = threading.local()
@@ -110,21 +111,33 @@ def compose_roots(text: str, *, pure: bool = not HAVE_C_COMPOSER) -> tuple[int, 
     """
     offset = 1 if text.startswith("\ufeff") else 0
     source = text[offset:]
+    if (problem := text_problem(source)) is not None:
+        raise YamlSyntaxError(None, f"refused unparsed: {problem}")
     try:
-        return offset, _roots(source, pure)
+        roots = _roots(source, pure)
     except MarkedYAMLError as err:
-        if not pure:
-            try:
-                return offset, _roots(source, True)
-            except MarkedYAMLError:
-                pass
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise YamlSyntaxError(line, str(err.problem or err.context or err)) from err
+        roots = _fallback(source, pure, err)
+    if may_nest(source, MAX_DEPTH) and any(tree_depth_exceeds(root) for root in roots):
+        raise YamlSyntaxError(None, f"nested more than {MAX_DEPTH} levels")
+    return offset, roots
+
+
+def _fallback(source: str, pure: bool, err: MarkedYAMLError) -> list[Node | None]:
+    if not pure:
+        try:
+            return _roots(source, True)
+        except MarkedYAMLError:
+            pass
+    mark = err.problem_mark or err.context_mark
+    line = mark.line + 1 if mark is not None else None
+    raise YamlSyntaxError(line, str(err.problem or err.context or err)) from err
 
 
 def _roots(source: str, pure: bool) -> list[Node | None]:
-    return list(compose_all(_PURE_TABS.sub(" ", source) if pure else source, pure))
+    try:
+        return list(compose_all(_PURE_TABS.sub(" ", source) if pure else source, pure))
+    except RecursionError as err:  # the pure composer recurses once per nesting level
+        raise YamlSyntaxError(None, "nested too deeply to parse") from err
 
 
 def marker_lines(text: str) -> list[int] | None:
@@ -216,10 +229,13 @@ class _Finder:
         # Children are pushed reversed so they pop in document order. Each entry carries
         # whether the node is a block-sequence item and whether it sits in a flow collection.
         stack: list[tuple[Any, bool, bool]] = [(root, False, False)]
+        walked: set[int] = set()  # collections met before: an alias names one, never copies
         while stack:
             node, in_block_seq, in_flow = stack.pop()
-            if isinstance(node, MappingNode | SequenceNode) and not self._relevant(node):
-                continue
+            if isinstance(node, MappingNode | SequenceNode):
+                if id(node) in walked or not self._relevant(node):
+                    continue
+                walked.add(id(node))
             if isinstance(node, MappingNode):
                 flow = in_flow or bool(node.flow_style)
                 for key, value in reversed(node.value):

@@ -63,7 +63,7 @@ def parse_marker_json(comment: str) -> Marker | BadMarker | None:
         return None
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or MARKER_KEY not in data:
         return None

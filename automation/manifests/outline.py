@@ -11,7 +11,7 @@ The subset, chosen so that line shapes plus indentation decide the parse:
   `<indent>- [- ]*<value>`, optionally followed by ` # comment` (`lineshape`): so no block
   scalars, anchors, tags, aliases, complex keys, directives, flow collections with content,
   and no scalar spans two lines;
-- no key over 1000 characters (libyaml refuses simple keys over 1024), no 200 levels deep;
+- no key over 1000 characters (libyaml refuses simple keys over 1024), no 100 levels deep;
 - indentation nests as a block-only parser requires (a value-ending line is never followed by
   a deeper one, which rules out plain-scalar continuation lines too);
 - every `"$imagepolicy"` sits in a trailing comment of a content line, or in a comment line
@@ -27,12 +27,13 @@ import re
 from automation.changeset import ObjectId
 from automation.manifests.lineshape import DETAIL, SHAPES, TOKEN, split_entry, unquote, value_after
 from automation.manifests.locate import Candidate, LocatedFile
+from automation.manifests.nesting import MAX_DEPTH, too_large
 from automation.manifests.setters import Style
 
 _MAP, _SEQ, _META, _LOOSE_SEQ = 0, 1, 2, 3  # odd: a sequence; _LOOSE_SEQ: `key:\n- item`
 _ROOT_FIELDS = ("apiVersion", "kind", "metadata")  # with `name`, `namespace`: what `ObjectId` reads
 _MAX_KEY = 1000  # libyaml refuses a simple key longer than 1024 characters
-_MAX_DEPTH = 200
+_MAX_DEPTH = MAX_DEPTH  # deeper: `locate` reports it
 
 
 class _Unsure(Exception):
@@ -41,7 +42,7 @@ class _Unsure(Exception):
 
 def locate_plain(text: str) -> LocatedFile | None:
     """`locate(text)` for plainly written YAML, None when the text is not provably plain."""
-    if not text.isascii() or "\t" in text or "\r" in text:
+    if not text.isascii() or "\t" in text or "\r" in text or too_large(len(text)):
         return None
     if SHAPES.fullmatch(text.encode("ascii")) is None:
         return None

@@ -22,6 +22,7 @@ import pathspec
 
 from automation.errors import ManifestError
 from automation.manifests.markers import SCREEN_TOKEN
+from automation.manifests.nesting import MAX_BYTES, too_large
 
 IGNORE_FILE = ".sourceignore"
 _SKIP_DIRS = frozenset({".git"})
@@ -134,9 +135,12 @@ class _Walker:
             real = str(resolved)
         try:
             with open(real, "rb") as handle:
-                data = handle.read()
+                data = handle.read(MAX_BYTES + 1)  # never more than we would parse
         except OSError as err:
             yield ProblemFile(self.rel(path), None, f"cannot read: {err.strerror}")
+            return
+        if (too_big := too_large(len(data))) is not None:
+            yield ProblemFile(self.rel(path), None, too_big)
             return
         if SCREEN_TOKEN in data and (is_symlink or not self.ignored(path, False)):
             yield ManifestFile(self.rel(path), Path(real), data)

@@ -17,6 +17,7 @@ from automation.errors import UsageError
 from automation.manifests.apply import unified_diff, write_atomically
 from automation.manifests.images import ImageSite, find_images
 from automation.manifests.locate import YamlSyntaxError
+from automation.manifests.nesting import MAX_BYTES, too_large
 from automation.manifests.walk import is_manifest_name
 from automation.pinning.access import RegistryAccess
 from automation.pinning.edits import Edit, apply_edits, edit_for
@@ -86,7 +87,12 @@ def _walk(path: Path) -> Iterator[Path]:
 
 def _scan(path: Path, name: str, notes: list[PinNote]) -> _Scanned | None:
     try:
-        text = path.read_bytes().decode("utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # never more than we would parse
+        if (too_big := too_large(len(data))) is not None:
+            notes.append(PinNote("problem", name, 0, "", too_big))
+            return None
+        text = data.decode("utf-8")
         sites = find_images(text)
     except OSError as err:
         notes.append(PinNote("problem", name, 0, "", f"cannot read: {err.strerror}"))

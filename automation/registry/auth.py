@@ -7,6 +7,9 @@ and holds an asyncio lock per scope so a cold fan-out fetches one token, not fif
 Credentials are bound to the registry's host and port: a request to any other host (a
 pagination link, a redirect) goes out without them. They also go to the token realm the
 registry names, but never over plain HTTP unless the registry itself is plain HTTP.
+Challenges are learnt only from answers of the registry's own origin: a 401 that comes back
+from a redirect target (httpx follows redirects inside one auth step) is not trusted, so a
+host the registry redirects to cannot name a realm that would receive our credentials.
 """
 
 from __future__ import annotations
@@ -14,17 +17,22 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import re
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
-from dataclasses import dataclass
 
 import httpx
 
 from automation.errors import RegistryPermanentError, RegistryTransientError
+from automation.registry.bodies import IDENTITY, BodyTooLargeError, CappedStream, check_encoding
 from automation.registry.credentials import Credentials
+from automation.registry.headers import Challenge, HeaderTooLargeError, parse_challenge
 
-_PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
+__all__ = ["AuthFailedError", "Challenge", "RegistryAuth", "parse_challenge"]
+
+log = logging.getLogger(__name__)
+
 _REPO_PATH = re.compile(r"^/v2/(.+?)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)$")
 _UPLOAD_PATH = re.compile(r"^/v2/(.+?)/blobs/uploads/[^/]*$")  # mirroring
 _READ_METHODS = frozenset({"GET", "HEAD"})
@@ -33,25 +41,6 @@ _MIN_TOKEN_SECONDS = 60  # the distribution token spec's floor for expires_in
 _EXPIRY_MARGIN = 10.0
 _TOKEN_BODY_CAP = 1 << 20
 CLIENT_ID = "image-automation"
-
-
-@dataclass(frozen=True, slots=True)
-class Challenge:
-    scheme: str  # lower-case: "bearer" or "basic"
-    params: dict[str, str]
-
-
-def parse_challenge(header: str) -> Challenge | None:
-    """`Bearer realm="https://a/token",scope="repository:x:pull,push"` -> Challenge."""
-    scheme, _, rest = header.strip().partition(" ")
-    if not scheme:
-        return None
-    params: dict[str, str] = {}
-    for match in _PARAM.finditer(rest):
-        quoted, bare = match.group(2), match.group(3)
-        value = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else bare
-        params[match.group(1).lower()] = value
-    return Challenge(scheme=scheme.lower(), params=params)
 
 
 def scope_for_path(path: str) -> str:
@@ -112,9 +101,18 @@ class RegistryAuth(httpx.Auth):
             return None
         return entry[0]
 
-    def learn(self, headers: httpx.Headers) -> Challenge | None:
-        """Remember the registry's challenge from a 401 (also used by the `/v2/` probe)."""
-        challenge = parse_challenge(headers.get("www-authenticate", ""))
+    def learn(self, headers: httpx.Headers, url: httpx.URL) -> Challenge | None:
+        """Remember the registry's challenge from a 401 (also used by the `/v2/` probe).
+
+        `url` is where the answer came from; a challenge from any other origin is ignored."""
+        if not self.owns(url):
+            log.warning("%s: ignoring an auth challenge from %s", self._origin[0], url.host)
+            return None
+        try:
+            challenge = parse_challenge(headers.get("www-authenticate", ""))
+        except HeaderTooLargeError as err:
+            log.warning("%s: ignoring the auth challenge: %s", self._origin[0], err)
+            return None
         if challenge is not None and challenge.scheme in ("bearer", "basic"):
             self._challenge = challenge
         return challenge
@@ -135,7 +133,7 @@ class RegistryAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
-        challenge = self.learn(response.headers)
+        challenge = self.learn(response.headers, response.url)
         if not scope or challenge is None or not self._retry_plan(challenge, sent):
             return
         if challenge.scheme == "basic":
@@ -202,7 +200,7 @@ class RegistryAuth(httpx.Auth):
             query["scope"] = scope
         creds = self.credentials
         if creds is None or not (creds.username or creds.identity_token):
-            return httpx.Request("GET", realm, params=query)
+            return httpx.Request("GET", realm, params=query, headers=IDENTITY)
         self._check_realm(realm)
         if creds.identity_token:
             form = query | {
@@ -210,10 +208,9 @@ class RegistryAuth(httpx.Auth):
                 "refresh_token": creds.identity_token,
                 "client_id": CLIENT_ID,
             }
-            return httpx.Request("POST", realm, data=form)
-        return httpx.Request(
-            "GET", realm, params=query, headers={"Authorization": self._basic_header()}
-        )
+            return httpx.Request("POST", realm, data=form, headers=IDENTITY)
+        headers = IDENTITY | {"Authorization": self._basic_header()}
+        return httpx.Request("GET", realm, params=query, headers=headers)
 
     def _check_realm(self, realm: httpx.URL) -> None:
         if realm.scheme == "https" or self.base_url.scheme == "http":
@@ -228,9 +225,15 @@ class RegistryAuth(httpx.Auth):
         realm = self._challenge.params.get("realm", "") if self._challenge else ""
         what = f"token service {httpx.URL(realm).host or '?'}"
         declared = response.headers.get("content-length", "")
+        oversized = BodyTooLargeError(f"{what} sent an oversized response", registry=registry)
         if declared.isdigit() and int(declared) > _TOKEN_BODY_CAP:
-            raise RegistryTransientError(f"{what} sent an oversized response", registry=registry)
-        body = await response.aread()  # httpx reads it again after the flow: no streaming
+            raise oversized
+        check_encoding(response, what, registry=registry)
+        # httpx reads this body again after the flow (`aread()`, cached): cap the stream
+        # itself, so a chunked body without Content-Length is cut off at the cap too.
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = CappedStream(response.stream, _TOKEN_BODY_CAP, oversized)
+        body = await response.aread()
         if response.status_code in (401, 403):
             raise AuthFailedError(
                 f"{what} refused the credentials", registry=registry, status=response.status_code

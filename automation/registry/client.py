@@ -22,7 +22,7 @@ from automation.errors import AutomationError, RegistryError, RegistryTransientE
 from automation.reference import ImageName
 from automation.registry import digests
 from automation.registry.auth import RegistryAuth
-from automation.registry.bodies import read_capped
+from automation.registry.bodies import IDENTITY, read_capped
 from automation.registry.credentials import lookup
 from automation.registry.exchange import Reply
 from automation.registry.faults import error_for_exception, error_for_status
@@ -113,7 +113,7 @@ class RegistryClient:
                 raise
             self.auth = RegistryAuth(self.base_url, credentials, clock=self._clock)
             if probe.status == 401:
-                self.auth.learn(probe.headers)
+                self.auth.learn(probe.headers, probe.url)
 
     def _build_http(self) -> httpx.AsyncClient:
         limits = httpx.Limits(
@@ -129,7 +129,7 @@ class RegistryClient:
             limits=limits,
             transport=self._transport,
             follow_redirects=True,
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT} | IDENTITY,
             **extra,
         )
 

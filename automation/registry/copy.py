@@ -35,6 +35,7 @@ __all__ = ["CopyReport", "DigestMismatchError", "Endpoint", "MirrorCopyError", "
 
 UPLOAD_CHUNK = 16 << 20
 BLOB_CONCURRENCY = 4
+MAX_INDEX_DEPTH = 4  # indexes of indexes: real images nest one deep (OCI image-index spec)
 # Layers that must not be pushed anywhere (Windows base layers): their descriptors carry `urls`.
 _FOREIGN_MARKERS = ("foreign", "nondistributable")
 
@@ -148,9 +149,15 @@ async def verify_copy(target: Endpoint, tag: str, digest: str) -> None:
 
 
 async def _copy_manifest(
-    source: Endpoint, target: Endpoint, digest: str, reference: str, tally: _Tally
+    source: Endpoint, target: Endpoint, digest: str, reference: str, tally: _Tally, depth: int = 0
 ) -> None:
     """Copy what `digest` references, then the manifest itself under `reference`."""
+    if depth > MAX_INDEX_DEPTH:  # a registry can chain indexes without end
+        raise MirrorCopyError(
+            f"{digest}: image indexes nested more than {MAX_INDEX_DEPTH} deep",
+            registry=source.client.host,
+            repository=source.repository,
+        )
     if reference == digest and await manifest_digest(target, digest) == digest:
         tally.manifests_present += 1
         return
@@ -161,7 +168,9 @@ async def _copy_manifest(
         media_type = str(document.get("mediaType") or media_type)
     if media_type in INDEX_MEDIA_TYPES:
         children = [_digest_of(d, source, digest) for d in _descriptors(document, "manifests")]
-        await asyncio.gather(*(_copy_manifest(source, target, c, c, tally) for c in children))
+        await asyncio.gather(
+            *(_copy_manifest(source, target, c, c, tally, depth + 1) for c in children)
+        )
     elif media_type in MANIFEST_MEDIA_TYPES:
         blobs = [document.get("config"), *_descriptors(document, "layers")]
         wanted = [_digest_of(d, source, digest) for d in blobs if not _is_foreign(d)]
@@ -243,7 +252,7 @@ async def _stream(source: Endpoint, session: UploadSession, digest: str, chunk_s
 def _document(body: bytes, source: Endpoint, digest: str) -> dict[str, Any]:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nesting past the stack
         document = None
     if not isinstance(document, dict):
         raise MirrorCopyError(

@@ -77,7 +77,7 @@ def _decode_auth(host: str, source: str, entry: Any) -> Credentials | None:
 def _load_json(data: bytes, source: str) -> dict[str, Any]:
     try:
         parsed = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise CredentialsError(f"{source}: not valid JSON ({err.__class__.__name__})") from err
     if not isinstance(parsed, dict):
         raise CredentialsError(f"{source}: expected a JSON object")

@@ -34,7 +34,7 @@ def error_code(body: bytes) -> str:
     try:
         doc = json.loads(body[:65536])
         code = doc["errors"][0]["code"]
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError):
         return ""
     return code if isinstance(code, str) and code.isidentifier() else ""
 

@@ -42,7 +42,7 @@ class RetryPolicy:
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """`Retry-After` as seconds: delta-seconds or an HTTP date; None when absent or garbage."""
-    if not value:
+    if not value or len(value) > 64:  # an HTTP date is 29 characters
         return None
     value = value.strip()
     if value.isdigit():

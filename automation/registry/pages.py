@@ -8,16 +8,15 @@ keeps host and port). Garbage becomes a `RegistryDataError`, never a crash.
 from __future__ import annotations
 
 import json
-import re
 
 import httpx
 
 from automation.errors import RegistryError
 from automation.registry.faults import RegistryDataError
+from automation.registry.headers import HeaderTooLargeError, next_link
 from automation.registry.tags import CheckedTags, check_tags
 
 MAX_PAGES = 100_000
-_NEXT_LINK = re.compile(r'<([^>]*)>\s*;(?:[^,]*;)?\s*rel\s*=\s*"?next"?', re.IGNORECASE)
 
 
 def check_page(body: bytes, *, registry: str, repository: str) -> CheckedTags:
@@ -28,6 +27,8 @@ def check_page(body: bytes, *, registry: str, repository: str) -> CheckedTags:
 
     try:
         doc = json.loads(body)
+    except RecursionError as err:  # nesting past the interpreter's stack
+        raise bad("response is JSON nested too deeply") from err
     except (ValueError, UnicodeDecodeError) as err:
         shape = "empty body" if not body.strip() else "not JSON (truncated, or an error page?)"
         raise bad(f"response is {shape}") from err
@@ -50,11 +51,12 @@ def next_page_url(
     repository: str,
 ) -> httpx.URL | None:
     """The `rel="next"` target, or None on the last page."""
-    target = None
-    for value in headers.get_list("link"):
-        if match := _NEXT_LINK.search(value):
-            target = match.group(1).strip()
-            break
+    try:
+        target = next_link(headers.get_list("link"))
+    except HeaderTooLargeError as err:
+        raise RegistryDataError(
+            f"list tags: {err}", registry=registry, repository=repository
+        ) from err
     if not target:
         return None
     try:

@@ -130,7 +130,7 @@ async def _fetch_blob(client: Exchange, image: ImageName, digest: str) -> bytes:
 def _json(body: bytes, client: Exchange, image: ImageName, what: str) -> dict[str, Any]:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nesting past the stack
         document = None
     if not isinstance(document, dict):
         raise RegistryPermanentError(

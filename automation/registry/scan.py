@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from automation.reference import ImageName
 from automation.registry.client import RegistryClient
 from automation.registry.options import ScanOptions
 from automation.registry.tags import ExclusionList
+
+log = logging.getLogger(__name__)
 
 LATEST_TAGS_COUNT = 10
 
@@ -132,6 +135,10 @@ async def scan_many(
                 outcome = ScanOutcome(target=target, result=result)
             except AutomationError as err:
                 outcome = ScanOutcome(target=target, error=err)
+            except Exception as err:  # a bug must not take the other scans of the batch down
+                log.exception("scan %s: unexpected error", target.key)
+                failure = AutomationError(f"unexpected error while scanning: {type(err).__name__}")
+                outcome = ScanOutcome(target=target, error=failure)
         if on_done is not None:
             on_done(outcome)
         return outcome

@@ -57,8 +57,17 @@ def check_tags(raw: Iterable[object], sample_limit: int = 5) -> CheckedTags:
             continue
         dropped += 1
         if len(samples) < sample_limit:
-            samples.append(repr(item)[:80])
+            samples.append(_sample(item))
     return CheckedTags(valid=valid, dropped=dropped, dropped_samples=tuple(samples))
+
+
+def _sample(item: object) -> str:
+    """A short printable form; never the repr of a container (it may nest a thousand deep)."""
+    if isinstance(item, str):
+        return repr(item[:80])[:80]
+    if item is None or isinstance(item, bool | int | float):
+        return repr(item)[:80]
+    return f"<{type(item).__name__}>"
 
 
 class InvalidExclusionError(StalledError):

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from automation.registry.bodies import read_capped
+from automation.registry.bodies import check_encoding, read_capped
 from automation.registry.client import ERROR_BODY_CAP, RegistryClient
 from automation.registry.faults import error_for_exception, error_for_status
 
@@ -44,6 +44,7 @@ class TransferClient(RegistryClient):
                 if response.status_code != 200:
                     body = await read_capped(response, ERROR_BODY_CAP, what, **names)
                     raise error_for_status(response.status_code, body, what=what, **names)
+                check_encoding(response, what, **names)  # no inflating: digests cover bytes
                 yield BlobStream(response, what, self.host, repository)
             finally:
                 await response.aclose()

@@ -1,4 +1,5 @@
-"""The HTTP listener: webhooks, `/healthz`, `/readyz` and `/metrics` on one port.
+"""The HTTP listener: webhooks, `/healthz`, `/readyz` and `/metrics` (on one port, or
+`/metrics` on a port of its own, optionally behind a bearer token).
 
 In: providers the run command supplies (current endpoints, current ImageRepositories, a
 readiness check) and `on_scan`, called with the ImageRepository keys to scan now, from a
@@ -6,24 +7,26 @@ listener thread (it must be thread-safe and quick: queue the work, do not do it)
 answers. Stdlib `ThreadingHTTPServer`: four routes do not justify a framework.
 
 Never logged: paths under /hook/ (for Docker Hub, Quay and generic receivers the path is
-the credential), headers, bodies.
+the credential), headers, bodies. Slow clients are bounded by `admission`: an absolute
+deadline per connection, a per-client connection limit, and health answers past the limits.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hmac
 import json
 import logging
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from automation.config.image import ImageRepository
 from automation.errors import AutomationError
 from automation.metrics import Metrics
+from automation.server.admission import Admission, AdmittingServer, OverflowLane
 from automation.server.receivers import HOOK_PREFIX, Endpoint, find_endpoint
 from automation.server.webhooks import ACCEPTED, WebhookResult, handle
 
@@ -31,39 +34,20 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 DRAIN_LIMIT = 8 * 1024 * 1024
-REQUEST_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 10.0  # seconds per read or write
+REQUEST_DEADLINE = 15.0  # seconds for a whole connection, however busy its client keeps it
 STOP_POLL = 0.05  # seconds `stop()` may wait for the serving loop to notice
 MAX_CONNECTIONS = 64
-GET_ROUTES = ("/healthz", "/readyz", "/metrics")
-BUSY = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n\r\n"
+MAX_PER_CLIENT = 16
+HEALTH_ROUTES = ("/healthz", "/readyz")
+ALL_ROUTES = frozenset({"hooks", "health", "metrics"})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    app: WebhookServer
-
-    def __init__(self, address: tuple[str, int], max_connections: int) -> None:
-        super().__init__(address, _Handler)
-        self.slots = threading.BoundedSemaphore(max_connections)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        # One thread per connection, but not without bound: past the limit, refuse at once.
-        if not self.slots.acquire(blocking=False):
-            with contextlib.suppress(OSError):
-                request.sendall(BUSY)
-            self.shutdown_request(request)
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self.slots.release()
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.slots.release()
+class _Server(AdmittingServer):
+    def __init__(self, address: tuple[str, int], app: WebhookServer) -> None:
+        self.app = app
+        limits = Admission(app.max_connections, app.max_per_client, app.request_deadline)
+        super().__init__(address, _Handler, limits, OverflowLane(app.health))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
@@ -80,8 +64,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        # A client that stops sending mid-request frees its thread after this long.
-        self.connection.settimeout(self.server.app.request_timeout)
+        # A client that stops sending mid-request frees its thread after this long; one that
+        # keeps sending slowly is cut off at the connection's deadline (`Admission.reap`).
+        app = self.server.app
+        self.connection.settimeout(min(app.request_timeout, app.request_deadline))
 
     # The request line holds the /hook/ path: BaseHTTPRequestHandler would log it.
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -105,12 +91,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self) -> None:
         path = urlsplit(self.path).path
-        if path.startswith(HOOK_PREFIX):
+        routes = self.server.app.routes
+        if path.startswith(HOOK_PREFIX) and "hooks" in routes:
             if self.command != "POST":
                 self._text(405, "method not allowed", Allow="POST")
             else:
                 self._hook(path)
-        elif path in GET_ROUTES:
+        elif path in HEALTH_ROUTES or (path == "/metrics" and "metrics" in routes):
             if self.command not in ("GET", "HEAD"):
                 self._text(405, "method not allowed", Allow="GET, HEAD")
             else:
@@ -122,11 +109,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _get(self, path: str) -> None:
         app = self.server.app
-        if path == "/healthz":
-            self._text(200, "ok")
-        elif path == "/readyz":
-            ready = app.is_ready()
-            self._text(200 if ready else 503, "ready" if ready else "not ready")
+        if path in HEALTH_ROUTES:
+            status, body = app.health(path.encode())
+            self._send(status, body, "text/plain; charset=utf-8")
+        elif not app.metrics_allowed(self.headers.get("Authorization", "")):
+            self._text(401, "a bearer token is required", WWW_Authenticate='Bearer realm="metrics"')
         else:
             body, content_type = app.metrics.render()
             self._send(200, body, content_type)
@@ -203,7 +190,11 @@ class WebhookServer:
         metrics: Metrics,
         max_body: int = MAX_BODY,
         request_timeout: float = REQUEST_TIMEOUT,
+        request_deadline: float = REQUEST_DEADLINE,
         max_connections: int = MAX_CONNECTIONS,
+        max_per_client: int = MAX_PER_CLIENT,
+        routes: frozenset[str] = ALL_ROUTES,
+        metrics_token: str = "",
     ) -> None:
         self.host = host
         self.requested_port = port
@@ -214,7 +205,11 @@ class WebhookServer:
         self.metrics = metrics
         self.max_body = max_body
         self.request_timeout = request_timeout
+        self.request_deadline = request_deadline
         self.max_connections = max_connections
+        self.max_per_client = max_per_client
+        self.routes = routes
+        self._metrics_token = metrics_token.encode()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -230,18 +225,18 @@ class WebhookServer:
 
     def start(self) -> None:
         """Bind and serve in a daemon thread; OSError (port in use) propagates."""
-        server = _Server((self.host, self.requested_port), self.max_connections)
-        server.app = self
+        server = _Server((self.host, self.requested_port), self)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, args=(STOP_POLL,), name="http", daemon=True
         )
         self._thread.start()
-        log.info(
-            "listening on %s (webhooks under %s, /healthz, /readyz, /metrics)",
-            self.url,
-            HOOK_PREFIX,
-        )
+        served = ["/healthz", "/readyz"]
+        if "hooks" in self.routes:
+            served.insert(0, f"webhooks under {HOOK_PREFIX}")
+        if "metrics" in self.routes:
+            served.append("/metrics" + (" (bearer token)" if self._metrics_token else ""))
+        log.info("listening on %s (%s)", self.url, ", ".join(served))
 
     def stop(self) -> None:
         if self._server is None:
@@ -264,6 +259,20 @@ class WebhookServer:
             log.error("webhooks unavailable: %s", type(err).__name__, exc_info=True)
         self.metrics.failed("webhook", "receivers_unavailable")
         return None
+
+    def health(self, path: bytes) -> tuple[int, bytes]:
+        """`/healthz` or `/readyz` -> status and body (also answered past the limits)."""
+        if path == b"/healthz":
+            return 200, b"ok\n"
+        ready = self.is_ready()
+        return (200, b"ready\n") if ready else (503, b"not ready\n")
+
+    def metrics_allowed(self, authorization: str) -> bool:
+        if not self._metrics_token:
+            return True
+        scheme, _, token = authorization.partition(" ")
+        given = token.strip().encode()
+        return scheme.lower() == "bearer" and hmac.compare_digest(given, self._metrics_token)
 
     def is_ready(self) -> bool:
         try:

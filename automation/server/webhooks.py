@@ -48,6 +48,8 @@ def _decode(body: bytes, empty_ok: bool) -> dict[str, object]:
         payload = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise PayloadError("the body is not valid JSON") from None
+    except RecursionError:
+        raise PayloadError("the body is JSON nested too deeply") from None
     if not isinstance(payload, dict):
         raise PayloadError("the body is not a JSON object")
     return payload

@@ -2,6 +2,11 @@
 
 Every write is one transaction, so a crash mid-scan leaves the previous scan intact. Tag lists
 are stored zlib-compressed, newline-joined (100k tags of ~20 bytes -> well under 1 MB).
+
+Every `sqlite3.Error` after opening (`database is locked`, disk full, I/O errors) becomes a
+`StateError` naming the file and the operation. A write that finds the database busy (another
+process holds the write lock past the busy timeout) is retried a few times from `BEGIN`, where
+nothing has been done yet; an error later in a transaction rolls it back and is not retried.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from time import sleep
 from typing import Any
 
 from automation.errors import StateError
@@ -34,15 +40,27 @@ from automation.state.schema import (
     encode_time,
 )
 
+BUSY_TIMEOUT = 10.0  # seconds SQLite itself waits for another writer's lock
+BEGIN_ATTEMPTS = 3
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def _is_busy(err: sqlite3.Error) -> bool:
+    return getattr(err, "sqlite_errorcode", 0) & 0xFF in _BUSY_CODES
+
 
 class SQLiteStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT, retry_delay: float = 0.2
+    ) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
+        self.retry_delay = retry_delay
         self._lock = threading.RLock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
-                str(path), isolation_level=None, check_same_thread=False, timeout=30
+                str(path), isolation_level=None, check_same_thread=False, timeout=busy_timeout
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -65,22 +83,45 @@ class SQLiteStore:
                 db.execute(f"PRAGMA user_version = {target + 1}")
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as err:
+            raise StateError(f"state store {self.path}: {what} failed: {err}") from err
+
+    def _begin(self) -> None:
+        for attempt in range(1, BEGIN_ATTEMPTS + 1):
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as err:
+                if not _is_busy(err) or attempt == BEGIN_ATTEMPTS:
+                    raise
+            sleep(self.retry_delay * attempt)
+
+    @contextmanager
+    def _tx(self, what: str = "write") -> Iterator[sqlite3.Connection]:
+        with self._lock, self._errors(what):
+            self._begin()
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     def _one(self, sql: str, *args: Any) -> Any:
-        with self._lock:
+        with self._lock, self._errors("read"):
             return self._db.execute(sql, args).fetchone()
 
     def _all(self, sql: str, *args: Any) -> list[Any]:
-        with self._lock:
+        with self._lock, self._errors("read"):
             return self._db.execute(sql, args).fetchall()
 
     # scans -----------------------------------------------------------------------------
@@ -301,13 +342,15 @@ class SQLiteStore:
         return MirrorRecord(row[0], row[1], decode_ref(row[2]), row[3], decode_time(row[4]), row[5])
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._errors("close"):
             self._db.close()
 
     def snapshot(self, path: Path) -> SQLiteStore:
         """A copy of this store at `path` (for dry runs that must not change real state)."""
-        with self._lock:
+        with self._lock, self._errors(f"copy to {path}"):
             target = sqlite3.connect(str(path))
-            self._db.backup(target)
-            target.close()
-        return SQLiteStore(path)
+            try:
+                self._db.backup(target)
+            finally:
+                target.close()
+        return SQLiteStore(path, busy_timeout=self.busy_timeout, retry_delay=self.retry_delay)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from automation.changeset import ChangeSet
 from automation.config import Config, ImageUpdateAutomation
-from automation.errors import AutomationError
+from automation.errors import AutomationError, StateError
 from automation.git import Workspace, is_idle, push_with_retry, source_revision
 from automation.manifests.apply import apply_refs
 from automation.reference import LatestRef
@@ -90,7 +90,10 @@ def run_automation(
             failed = replace(
                 previous, last_run_time=now, last_error=str(err), failures=previous.failures + 1
             )
-            store.put_automation(failed)
+            try:
+                store.put_automation(failed)
+            except StateError as state_err:  # the outcome still carries the error
+                log.error("%s: cannot record the failure: %s", key, state_err)
         return AutomationOutcome(key, error=str(err))
 
 

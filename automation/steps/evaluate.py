@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from automation.config import Config, ImagePolicy, ImageRepository
-from automation.errors import AutomationError, NoMatchingTagError
+from automation.errors import AutomationError, NoMatchingTagError, StateError
 from automation.policy import (
     DigestAction,
     decide_digest,
@@ -167,5 +167,21 @@ async def evaluate_policies(
         p for k, p in sorted(config.image_policies.items()) if only is None or str(k) in only
     ]
     return list(
-        await asyncio.gather(*(_one(config, store, p, resolve, now, force) for p in policies))
+        await asyncio.gather(*(_guarded(config, store, p, resolve, now, force) for p in policies))
     )
+
+
+async def _guarded(
+    config: Config,
+    store: StateStore,
+    policy: ImagePolicy,
+    resolve: DigestResolver,
+    now: datetime,
+    force: bool,
+) -> PolicyOutcome:
+    """`_one`, but a state store failure (e.g. the database is locked) fails this policy only."""
+    try:
+        return await _one(config, store, policy, resolve, now, force)
+    except StateError as err:
+        log.error("%s: %s", policy.key, err)
+        return PolicyOutcome(str(policy.key), error=str(err))

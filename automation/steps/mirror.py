@@ -13,13 +13,14 @@ deployments; the source still serves it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from automation.config import Config, ImagePolicy, ImageRepository
 from automation.config.image import MirrorSpec
-from automation.errors import AutomationError
+from automation.errors import AutomationError, StateError
 from automation.reference import LatestRef, parse_repository
 from automation.registry import ScanOptions
 from automation.registry.copy import CopyReport, Endpoint, copy_image
@@ -123,9 +124,14 @@ async def _mirror_one(
         report = await work
     except AutomationError as err:
         log.warning("mirror %s (%s): %s", key, source, err)
-        store.record_mirror(key, str(source), mirror_ref, "", now, str(err))
+        with contextlib.suppress(StateError):  # the outcome still carries the error
+            store.record_mirror(key, str(source), mirror_ref, "", now, str(err))
         return MirrorOutcome(key, source, mirror_ref, error=str(err))
-    store.record_mirror(key, str(source), mirror_ref, report.digest, now)
+    try:
+        store.record_mirror(key, str(source), mirror_ref, report.digest, now)
+    except StateError as err:  # copied, but not recorded: the next run checks and records
+        log.error("mirror %s: %s", key, err)
+        return MirrorOutcome(key, source, mirror_ref, error=str(err))
     log.info("mirror %s: %s -> %s (%s)", key, source, mirror_ref, report.digest[:19])
     return MirrorOutcome(key, source, mirror_ref, report.digest, report)
 

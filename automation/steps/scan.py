@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 
 from automation.config import Config, ImageRepository
 from automation.config.base import LocalRef
-from automation.errors import AutomationError
+from automation.errors import AutomationError, StateError
 from automation.reference import parse_repository
 from automation.registry import (
     CredentialSources,
     ProxyConfig,
     RegistryClient,
     ScanOptions,
+    ScanResult,
     ScanTarget,
     scan_many,
 )
@@ -160,8 +161,7 @@ async def scan_repositories(
                 image = parse_repository(repo.spec.image)
                 options = scan_options(config, repo)
             except AutomationError as err:
-                store.record_scan_error(str(key), str(err), now)
-                outcomes[str(key)] = RepositoryOutcome(str(key), error=str(err))
+                outcomes[str(key)] = _failed(store, str(key), str(err), now)
                 continue
             exclusions = tuple(repo.spec.effective_exclusion_list)
             targets.append(ScanTarget(str(key), image, exclusions, options))
@@ -178,27 +178,44 @@ async def scan_repositories(
         name = outcome.target.key
         if outcome.error is not None or outcome.result is None:
             log.warning("scan %s: %s", name, outcome.error)
-            store.record_scan_error(name, str(outcome.error), now)
-            outcomes[name] = RepositoryOutcome(name, error=str(outcome.error))
+            outcomes[name] = _failed(store, name, str(outcome.error), now)
             continue
-        result = outcome.result
-        previous = store.get_scan(name)
-        store.put_scan(
-            ScanRecord(
-                key=name,
-                canonical_name=result.canonical_name,
-                tag_count=result.tag_count,
-                scan_time=result.scan_time,
-                revision=result.revision,
-                latest_tags=result.latest_tags,
-                spec_hash=repository_hash(repos[name]),
-            ),
-            result.tags,
-        )
-        changed = previous is None or previous.revision != result.revision
-        log.info("scan %s: %d tags, revision %s", name, result.tag_count, result.revision[:19])
-        outcomes[name] = RepositoryOutcome(name, result.revision, result.tag_count, changed)
+        try:
+            outcomes[name] = _store_result(store, name, outcome.result, repos[name])
+        except StateError as err:  # e.g. the database is locked: this object fails, not the run
+            log.error("scan %s: %s", name, err)
+            outcomes[name] = _failed(store, name, str(err), now)
     return [outcomes[k] for k in sorted(outcomes)]
+
+
+def _failed(store: StateStore, key: str, error: str, now: datetime) -> RepositoryOutcome:
+    """Record the error on the object; if even that fails, the outcome still carries it."""
+    try:
+        store.record_scan_error(key, error, now)
+    except StateError as err:
+        log.error("scan %s: cannot record the error: %s", key, err)
+    return RepositoryOutcome(key, error=error)
+
+
+def _store_result(
+    store: StateStore, name: str, result: ScanResult, repo: ImageRepository
+) -> RepositoryOutcome:
+    previous = store.get_scan(name)
+    store.put_scan(
+        ScanRecord(
+            key=name,
+            canonical_name=result.canonical_name,
+            tag_count=result.tag_count,
+            scan_time=result.scan_time,
+            revision=result.revision,
+            latest_tags=result.latest_tags,
+            spec_hash=repository_hash(repo),
+        ),
+        result.tags,
+    )
+    changed = previous is None or previous.revision != result.revision
+    log.info("scan %s: %d tags, revision %s", name, result.tag_count, result.revision[:19])
+    return RepositoryOutcome(name, result.revision, result.tag_count, changed)
 
 
 class DigestResolver:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from automation.daemon.scheduler import Scheduler
+from automation.errors import StateError
 
 LATER = timedelta(hours=1)
 
@@ -153,6 +154,27 @@ def test_a_crashing_job_is_logged_and_runs_again_later(caplog: pytest.LogCapture
 
     _run(body)
     assert "job scan:a/x crashed" in caplog.text
+
+
+def test_a_job_failing_with_our_own_error_is_logged_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def body(s: Scheduler) -> None:
+        done = asyncio.Event()
+
+        async def locked() -> timedelta | None:
+            done.set()
+            raise StateError("state store s.db: write failed: database is locked")
+
+        s.ensure("scan:a/x", LATER, locked, first_run=_far())
+        s.trigger_now("scan:a/x")
+        await done.wait()
+        while s.is_running("scan:a/x"):
+            await asyncio.sleep(0.01)
+
+    _run(body)
+    (record,) = [r for r in caplog.records if "scan:a/x" in r.getMessage()]
+    assert "database is locked" in record.getMessage() and record.exc_info is None
 
 
 def test_start_lag_is_measured_against_the_fire_time() -> None:

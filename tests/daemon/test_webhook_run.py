@@ -64,3 +64,36 @@ def test_webhook_triggers_the_scan_and_the_push_long_before_the_interval(
     assert time.monotonic() - sent < 10  # the scan interval is an hour
     assert "s3cret-hook-token" not in daemon.log_path.read_text()
     assert daemon.terminate() == 0
+
+
+def test_metrics_on_a_port_of_their_own_behind_a_bearer_token(
+    tmp_path: Path, start_daemon: StartDaemon
+) -> None:
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "repo.yaml").write_text(
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\n"
+        "metadata: {name: app, namespace: apps}\n"
+        'spec: {image: "127.0.0.1:9/app", interval: 1h}\n'
+    )
+    (tmp_path / "metrics-token").write_text("m3trics-token\n")
+    daemon = start_daemon(
+        str(folder),
+        extra=(
+            "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+            "--metrics-token-file", str(tmp_path / "metrics-token"),
+        ),
+    )  # fmt: skip
+    hooks = daemon.wait_for_log(lambda m: "webhooks under" in m)
+    only_metrics = daemon.wait_for_log(lambda m: "/metrics (bearer token)" in m)
+    hooks_url = re.search(r"http://[0-9.:]+", hooks).group(0)  # type: ignore[union-attr]
+    metrics_url = re.search(r"http://[0-9.:]+", only_metrics).group(0)  # type: ignore[union-attr]
+    assert "/metrics" not in hooks and hooks_url != metrics_url
+    assert httpx.get(hooks_url + "/metrics", timeout=10).status_code == 404
+    assert httpx.get(metrics_url + "/metrics", timeout=10).status_code == 401
+    auth = {"Authorization": "Bearer m3trics-token"}
+    response = httpx.get(metrics_url + "/metrics", headers=auth, timeout=10)
+    assert response.status_code == 200 and "image_automation" in response.text
+    assert httpx.get(metrics_url + "/healthz", timeout=10).status_code == 200
+    assert "m3trics-token" not in daemon.log_path.read_text()
+    assert daemon.terminate() == 0

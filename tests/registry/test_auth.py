@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import gzip
 import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import httpx
@@ -17,8 +22,12 @@ from automation.registry.auth import (
     parse_challenge,
     scope_for_path,
 )
+from automation.registry.bodies import BodyTooLargeError, UnwantedEncodingError
 from automation.registry.digests import ACCEPT_MANIFESTS
+from automation.registry.limits import RetryPolicy
 from tests.registry.mock_registry import HOST, image, mock_client, tags_body
+from tests.rig.ports import LOCALHOST
+from tests.rig.registry import RegistryServer
 
 REALM = "https://auth.test/token"
 CHALLENGE = f'Bearer realm="{REALM}",service="reg.test",scope="repository:team/app:pull"'
@@ -73,10 +82,11 @@ async def _step_bearer_flow(auth: RegistryAuth) -> list[tuple[httpx.Request, str
         httpx.Response(401, headers={"WWW-Authenticate": CHALLENGE}),
         httpx.Response(200, json={"token": "T1", "expires_in": 300}),
     ):
+        answer.request = sent[-1]  # as httpx does: the answer knows the request it answers
         sent.append(await flow.asend(answer))
         seen.append(sent[-1].headers.get("Authorization"))
     with pytest.raises(StopAsyncIteration):
-        await flow.asend(httpx.Response(200))
+        await flow.asend(httpx.Response(200, request=sent[-1]))
     return list(zip(sent, seen, strict=True))
 
 
@@ -114,7 +124,8 @@ def test_anonymous_token_request_carries_no_authorization() -> None:
 
 def test_credentials_are_not_sent_to_a_plain_http_realm_of_an_https_registry() -> None:
     auth = RegistryAuth(f"https://{HOST}", Credentials("alice", "pw"), clock=Clock())
-    auth.learn(httpx.Headers({"WWW-Authenticate": 'Bearer realm="http://auth.test/token"'}))
+    challenge = httpx.Headers({"WWW-Authenticate": 'Bearer realm="http://auth.test/token"'})
+    auth.learn(challenge, httpx.URL(f"https://{HOST}/v2/"))
 
     async def run() -> None:
         flow = auth.async_auth_flow(httpx.Request("GET", f"https://{HOST}/v2/x/tags/list"))
@@ -235,3 +246,160 @@ def test_token_service_refusal_is_permanent_and_quiet_about_secrets() -> None:
     with pytest.raises(AuthFailedError, match="refused the credentials") as caught:
         asyncio.run(client.list_tags(image()))
     assert "hunter2" not in str(caught.value)
+
+
+def test_a_redirect_targets_challenge_never_receives_the_registrys_credentials() -> None:
+    """The registry redirects tags/list to another origin, which answers 401 naming its own
+    realm: httpx follows the redirect inside one auth step, so the flow sees that 401."""
+    seen: list[tuple[str, str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, request.url.path, request.headers.get("Authorization")))
+        if request.url.host == HOST and request.url.path == "/v2/":
+            return httpx.Response(200)
+        if request.url.host == HOST:
+            target = f"https://evil.test{request.url.path}"
+            return httpx.Response(307, headers={"Location": target})
+        if request.url.path == "/token":
+            return httpx.Response(200, json={"token": "stolen"})
+        challenge = 'Bearer realm="https://evil.test/token",service="evil"'
+        return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+
+    creds = CredentialSources(explicit=Credentials("alice", "hunter2"))
+    client = RegistryClient(
+        HOST, ScanOptions(rate=None, credentials=creds), transport=httpx.MockTransport(handler)
+    )
+
+    async def run() -> None:
+        async with client:
+            await client.list_tags(image())
+
+    with pytest.raises(AuthFailedError):
+        asyncio.run(run())
+    evil = [(path, auth) for host, path, auth in seen if host == "evil.test"]
+    assert ("/token", None) not in evil and all(path != "/token" for path, _ in evil)
+    assert all(auth is None for _, auth in evil)
+    assert client.auth is not None and not client.auth.knows_bearer
+
+
+def test_a_probe_redirected_to_another_origin_learns_no_challenge() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == HOST:
+            return httpx.Response(302, headers={"Location": "https://evil.test/v2/"})
+        challenge = 'Bearer realm="https://evil.test/token",service="evil"'
+        return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+
+    creds = CredentialSources(explicit=Credentials("alice", "hunter2"))
+    client = RegistryClient(
+        HOST, ScanOptions(rate=None, credentials=creds), transport=httpx.MockTransport(handler)
+    )
+
+    async def run() -> None:
+        async with client:
+            await client.ready()
+
+    asyncio.run(run())
+    assert client.auth is not None and not client.auth.knows_bearer
+
+
+def test_a_chunked_token_response_is_cut_off_at_the_cap() -> None:
+    """No Content-Length: the cap must count what arrives (a 64 MiB body is never read)."""
+    pulled = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        for _ in range(64):
+            pulled += 1
+            yield b" " * (1 << 20)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "auth.test":
+            return httpx.Response(200, content=endless())
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        return httpx.Response(401, headers={"WWW-Authenticate": CHALLENGE})
+
+    client = RegistryClient(HOST, ScanOptions(rate=None), transport=httpx.MockTransport(handler))
+
+    async def run() -> None:
+        async with client:
+            await client.list_tags(image())
+
+    with pytest.raises(BodyTooLargeError, match="oversized"):
+        asyncio.run(run())
+    assert pulled <= 2
+
+
+def test_a_compressed_token_response_is_refused_unread() -> None:
+    bomb = gzip.compress(b" " * (8 << 20))  # 8 KiB that would inflate to 8 MiB
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "auth.test":
+            assert request.headers["Accept-Encoding"] == "identity"
+            return httpx.Response(200, content=bomb, headers={"Content-Encoding": "gzip"})
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        return httpx.Response(401, headers={"WWW-Authenticate": CHALLENGE})
+
+    client = RegistryClient(HOST, ScanOptions(rate=None), transport=httpx.MockTransport(handler))
+
+    async def run() -> None:
+        async with client:
+            await client.list_tags(image())
+
+    with pytest.raises(UnwantedEncodingError):
+        asyncio.run(run())
+
+
+@contextlib.contextmanager
+def redirecting_front(target: str) -> Iterator[str]:
+    """A plain-HTTP registry origin that answers `/v2/` itself and redirects everything else
+    to `target` (another origin): the shape of a compromised or hostile registry."""
+
+    class Front(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/v2/":
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+            else:
+                self.send_response(307)
+                self.send_header("Location", target + self.path)
+                self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer((LOCALHOST, 0), Front)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"{LOCALHOST}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_real_token_registry_behind_a_redirect_gets_no_foreign_credentials(
+    registry_token: RegistryServer,
+) -> None:
+    """The redirect target is the real token registry: its 401 names the real token issuer.
+    Our credentials are the front's; they must not reach that issuer."""
+    assert registry_token.issuer is not None
+    ca = registry_token.ca_file.read_bytes() if registry_token.ca_file else None
+    creds = CredentialSources(explicit=Credentials("front-user", "front-secret"))
+    options = ScanOptions(
+        insecure=True,
+        ca_pem=ca,
+        credentials=creds,
+        retry=RetryPolicy(attempts=1),
+    )
+    with redirecting_front(registry_token.url) as front:
+
+        async def run() -> None:
+            async with RegistryClient(front, options) as client:
+                await client.list_tags(image("team/app", host=front))
+
+        with pytest.raises(AuthFailedError):
+            asyncio.run(run())
+    assert [r for r in registry_token.issuer.requests if r.username == "front-user"] == []

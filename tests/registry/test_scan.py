@@ -17,6 +17,7 @@ from automation.registry import (
     scan_many,
     scan_repository,
 )
+from automation.registry.faults import RegistryDataError
 from automation.registry.scan import summarise
 from automation.registry.tags import InvalidExclusionError
 from tests.registry.mock_registry import HOST, FakeSleep, image, mock_client, tags_body
@@ -131,3 +132,52 @@ def test_a_dead_registry_fails_all_its_scans_fast() -> None:
     # The probe's retries happen once for the registry, not once per repository.
     assert clients[0].requests == ScanOptions().retry.attempts
     assert len(sleep.delays) == ScanOptions().retry.attempts - 1
+
+
+def test_deeply_nested_json_fails_only_its_own_repository() -> None:
+    """`[` nested past the interpreter's stack raised RecursionError, which escaped the
+    per-repository handling and failed every scan of the batch."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        if "hostile" in request.url.path:
+            return httpx.Response(200, content=b'{"tags": ' + b"[" * 200_000)
+        return httpx.Response(200, content=tags_body(["v1"]))
+
+    def factory(host: str, options: ScanOptions) -> RegistryClient:
+        return RegistryClient(host, options, transport=httpx.MockTransport(handler))
+
+    options = ScanOptions(rate=None)
+    targets = [
+        ScanTarget("ns/good", image("team/good"), (), options),
+        ScanTarget("ns/hostile", image("team/hostile"), (), options),
+        ScanTarget("ns/also-good", image("team/also-good"), (), options),
+    ]
+    outcomes = asyncio.run(scan_many(targets, client_factory=factory, now=lambda: NOW))
+    good, hostile, also_good = outcomes
+    assert good.result is not None and good.result.tags == ("v1",)
+    assert also_good.result is not None and also_good.result.tags == ("v1",)
+    assert isinstance(hostile.error, RegistryDataError)
+    assert "nested too deeply" in str(hostile.error)
+
+
+def test_an_unexpected_failure_in_one_scan_leaves_the_others_alone() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        if "broken" in request.url.path:
+            raise RuntimeError("a bug, not a registry error")
+        return httpx.Response(200, content=tags_body(["v1"]))
+
+    def factory(host: str, options: ScanOptions) -> RegistryClient:
+        return RegistryClient(host, options, transport=httpx.MockTransport(handler))
+
+    options = ScanOptions(rate=None)
+    targets = [
+        ScanTarget("ns/broken", image("team/broken"), (), options),
+        ScanTarget("ns/good", image("team/good"), (), options),
+    ]
+    broken, good = asyncio.run(scan_many(targets, client_factory=factory, now=lambda: NOW))
+    assert good.result is not None and good.result.tags == ("v1",)
+    assert broken.result is None and "RuntimeError" in str(broken.error)

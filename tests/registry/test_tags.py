@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from automation.registry.tags import (
+    CheckedTags,
     ExclusionList,
     InvalidExclusionError,
     check_tags,
@@ -78,3 +79,15 @@ def test_user_exclusion_list_replaces_the_default_and_searches_unanchored() -> N
 def test_invalid_exclusion_regex_is_stalled_and_names_the_pattern() -> None:
     with pytest.raises(InvalidExclusionError, match=r"invalid regular expression '\(\?=x\)'"):
         ExclusionList(["(?=x)"])  # lookahead: not RE2
+
+
+def test_a_deeply_nested_tag_entry_is_dropped_without_its_repr() -> None:
+    nested: object = "x"
+    for _ in range(900):  # as deep as the JSON decoder allows, then printed from deeper
+        nested = [nested]
+
+    def deep(levels: int) -> CheckedTags:
+        return check_tags(["v1", nested]) if levels == 0 else deep(levels - 1)
+
+    checked = deep(150)
+    assert checked.valid == ["v1"] and checked.dropped_samples == ("<list>",)

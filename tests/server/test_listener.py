@@ -103,7 +103,7 @@ def test_a_body_shorter_than_announced_is_400(listener: Listener) -> None:
     assert listener.scans == []
 
 
-def test_connections_past_the_limit_are_refused_at_once(
+def test_connections_past_the_limit_get_503_unless_they_probe_health(
     listener_factory: Callable[..., Listener],
 ) -> None:
     listener = listener_factory(max_connections=1)
@@ -111,7 +111,11 @@ def test_connections_past_the_limit_are_refused_at_once(
     with socket.create_connection(address, timeout=5) as held:
         held.sendall(b"GET /healthz HTTP/1.1\r\n")  # incomplete: holds the only slot
         with socket.create_connection(address, timeout=5) as refused:
+            refused.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
             assert refused.recv(4096).startswith(b"HTTP/1.0 503 ")
+        with socket.create_connection(address, timeout=5) as probe:
+            probe.sendall(b"GET /healthz HTTP/1.1\r\n\r\n")
+            assert probe.recv(4096).startswith(b"HTTP/1.0 200 ")
         held.sendall(b"\r\n")
         assert held.recv(4096).startswith(b"HTTP/1.0 200 ")
     # The slot is given back when the handler thread ends, just after the answer is sent.
@@ -207,3 +211,10 @@ def test_a_failing_endpoints_provider_is_503_not_a_dropped_connection(
         "image_automation_failures_total", {"stage": "webhook", "reason": "receivers_unavailable"}
     )
     assert failures == 1
+
+
+def test_deeply_nested_json_is_a_400_not_a_dropped_connection(listener: Listener) -> None:
+    """The JSON decoder's RecursionError escaped the handler: no answer, a logged traceback."""
+    status, body = listener.post("generic", b"[" * 200_000)
+    assert (status, body["message"]) == (400, "the body is JSON nested too deeply")
+    assert listener.scans == []
