@@ -176,8 +176,6 @@ def test_new_tag_after_someone_else_pushed_lands_on_top(
 
 
 def log_shas(remote: GitRemote) -> list[str]:
-    from tests.rig.git_remotes import git
-
     return git("rev-list", "refs/heads/main", cwd=remote.path).split()
 
 
