@@ -59,9 +59,9 @@ from automation.logs import redact_url, scrub
 # Answers only a ``get`` for the remote's own protocol and host (git-credential(1) sends
 # ``protocol=`` and ``host=`` lines on stdin): a redirect or a second origin gets nothing.
 _HELPER = (
-    '!f() { test "$1" = get || exit 0; ok=0; while IFS= read -r line; do case "$line" in '
-    '"protocol=$IA_GIT_PROTOCOL") ok=$((ok + 1));; "host=$IA_GIT_HOST") ok=$((ok + 2));; '
-    'esac; done; test "$ok" = 3 || exit 0; '
+    '!f() { test "$1" = get || exit 0; p=; h=; while IFS= read -r line; do case "$line" in '
+    '"protocol=$IA_GIT_PROTOCOL") p=1;; "host=$IA_GIT_HOST") h=1;; esac; done; '
+    'test "$p$h" = 11 || exit 0; '
     'echo "username=$IA_GIT_USERNAME"; echo "password=$IA_GIT_PASSWORD"; }; f'
 )
 _AUTH_FAILURES = re.compile(
@@ -72,11 +72,6 @@ _AUTH_FAILURES = re.compile(
 _HOST_KEY_FAILURES = re.compile(r"Host key verification failed|HOST IDENTIFICATION HAS CHANGED")
 _REDIRECTED = re.compile(r"returned error: 30[12378]\b")
 _TLS_FAILURES = re.compile(r"SSL certificate problem|server certificate verification failed")
-_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)")
-
-
-def is_ssh_url(url: str) -> bool:
-    return url.startswith(("ssh://", "git+ssh://", "ssh+git://")) or bool(_SCP_LIKE.match(url))
 
 
 _ALWAYS = [("core.hooksPath", os.devnull)]
@@ -158,7 +153,7 @@ def remote_session(url: str, auth: GitAuth, *, allow_file: bool | None = None) -
         scratch = Path(tmp)
         env = base_env()
         config = _session_config(transport)
-        if is_ssh_url(url):
+        if transport.scheme == "ssh":
             env["GIT_SSH_COMMAND"] = _ssh_command(scratch, auth)
         if auth.password and transport.origin:
             config.append((f"credential.{transport.origin}.helper", _HELPER))

@@ -71,7 +71,9 @@ def check_full_ref(name: str, field: str) -> str:
 def check_push_refspec(refspec: str, field: str = "spec.git.push.refspec") -> str:
     """``<src>[:<dst>]`` with both sides valid ref names; no force, deletion or pattern."""
     if refspec.startswith("+"):
-        raise StalledError(f"{field} {refspec!r} asks for a forced push ('+'); pushes are never forced")
+        raise StalledError(
+            f"{field} {refspec!r} asks for a forced push ('+'); pushes are never forced"
+        )
     source, colon, destination = refspec.partition(":")
     if not source:
         raise StalledError(f"{field} {refspec!r} has an empty source, which deletes the remote ref")

@@ -32,6 +32,7 @@ import pygit2
 from automation.errors import GitError
 from automation.git.auth import GitAuth
 from automation.git.command import failure, remote_session, run_git, run_remote
+from automation.git.refnames import check_tag
 from automation.git.refs import (
     DEFAULT_BRANCH,
     CheckoutError,
@@ -39,7 +40,6 @@ from automation.git.refs import (
     SemverSelector,
     highest_tag_in_range,
 )
-from automation.git.refnames import check_tag
 from automation.git.remote_heads import ls_remote
 from automation.git.transport import check_url
 from automation.logs import redact_url

@@ -24,6 +24,6 @@ def test_a_symlink_in_the_change_set_is_refused_not_silently_committed_as_nothin
     (tmp_path / "real.yaml").write_text("image: a:2\n")
     repo = pygit2.Repository(str(tmp_path))
     author = Author("bot", "bot@example.com")
-    with pytest.raises(StalledError, match="link.yaml is a symlink"):
+    with pytest.raises(StalledError, match=r"link\.yaml is a symlink"):
         create_commit(repo, "HEAD", ["link.yaml"], "bump", author)
     assert create_commit(repo, "HEAD", ["real.yaml"], "bump", author) is not None

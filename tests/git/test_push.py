@@ -253,7 +253,7 @@ def test_an_option_in_a_refspec_never_reaches_git_as_an_option(
     """Before the fix, ``git push URL --receive-pack=<cmd>`` ran <cmd> on the daemon host."""
     pwned = tmp_path / "pwned"
     injected = f"--receive-pack=touch {pwned}; git-receive-pack"
-    with pytest.raises(StalledError, match="spec.git.push.refspec"):
+    with pytest.raises(StalledError, match=r"spec\.git\.push\.refspec"):
         run_cycle(bare_remote, tmp_path / "c1", PushTarget("main", refspec=injected),
                   set_image("app.yaml", "app:x"))  # fmt: skip
     # Below the policy check too: git gets ``--`` before the URL and refspecs.

@@ -50,7 +50,7 @@ def test_ref_names_are_checked_in_linear_time() -> None:
 def test_refspecs_that_inject_force_delete_or_fan_out_are_refused(
     refspec: str, message: str
 ) -> None:
-    with pytest.raises(StalledError, match="spec.git.push.refspec") as info:
+    with pytest.raises(StalledError, match=r"spec\.git\.push\.refspec") as info:
         PushTarget("auto", refspec=refspec)
     assert message in str(info.value)
 
@@ -65,13 +65,13 @@ def test_ordinary_refspecs_pass(refspec: str) -> None:
 def test_branches_refs_and_options_from_policy_files_are_checked() -> None:
     with pytest.raises(StalledError, match="push branch '--force' is not a valid branch"):
         PushTarget("--force")
-    with pytest.raises(StalledError, match="spec.git.push.branch"):
+    with pytest.raises(StalledError, match=r"spec\.git\.push\.branch"):
         resolve_push_branch("-b", CheckoutRef(branch="main"))
     with pytest.raises(StalledError, match="checkout branch"):
         CheckoutRef(branch="--upload-pack=touch x")
     with pytest.raises(StalledError, match="checkout tag"):
         CheckoutRef(tag="v1:refs/heads/main")
-    with pytest.raises(StalledError, match="checkout ref name 'main'.*refs/"):
+    with pytest.raises(StalledError, match=r"checkout ref name .main.*refs/"):
         CheckoutRef(name="main")
     with pytest.raises(StalledError, match="control characters"):
         PushTarget("main", options={"topic": "a\nb"})

@@ -141,9 +141,7 @@ def test_the_credential_helper_answers_only_for_the_remotes_host(http_remote: Gi
 def _helper_of(env: dict[str, str]) -> str:
     count = int(env["GIT_CONFIG_COUNT"])
     for index in range(count):
-        if env[f"GIT_CONFIG_KEY_{index}"].endswith(".helper") and env[
-            f"GIT_CONFIG_VALUE_{index}"
-        ]:
+        if env[f"GIT_CONFIG_KEY_{index}"].endswith(".helper") and env[f"GIT_CONFIG_VALUE_{index}"]:
             return env[f"GIT_CONFIG_VALUE_{index}"]
     raise AssertionError("no credential helper configured")
 
