@@ -7,6 +7,8 @@ Fixtures (a pytest plugin registered in tests/conftest.py):
 - ``https_remote``: the same over HTTPS with a certificate from a private CA (``ca_bundle``).
 - ``ssh_remote``: a bare repository served by a private ``sshd`` on a free loopback port with its
   own host key and one authorized ed25519 client key (one sshd per session).
+- ``redirecting_remote``: a URL whose server answers 302 to another loopback port (another
+  origin) whose server records every ``Authorization`` header (tests/rig/redirect_server.py).
 
 Each yields a ``GitRemote``: the URL (no credentials in it), the bare repository path, and the
 credentials a client needs. Servers are stopped by pid at teardown (tests/rig/procs.py).
