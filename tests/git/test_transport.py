@@ -26,7 +26,11 @@ MAIN = CheckoutRef(branch="main")
         "http://bot:@example.com/r.git",
     ],
 )
-def test_userinfo_in_an_http_url_is_refused_before_git_runs(url: str, tmp_path: Path) -> None:
+def test_userinfo_in_an_http_url_is_refused_before_git_runs(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[object] = []
+    monkeypatch.setattr(subprocess, "Popen", lambda argv, **_: started.append(argv))
     for attempt in (
         lambda: ls_remote(url, GitAuth(), timeout=5),
         lambda: Workspace.open(tmp_path, url, GitAuth()).__enter__(),
@@ -36,6 +40,7 @@ def test_userinfo_in_an_http_url_is_refused_before_git_runs(url: str, tmp_path: 
         assert "tok-0123456789" not in str(info.value)
         assert "hunter22" not in str(info.value)
     assert list(tmp_path.iterdir()) == []  # refused before a clone directory was made
+    assert started == []  # and before any process could show the token in its arguments
 
 
 def test_ssh_urls_keep_their_user(tmp_path: Path) -> None:
