@@ -17,6 +17,7 @@ Usage: python benchmarks/git.py [--files 10000] [--rounds 15]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -246,6 +247,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
+    # The file:// rounds use a local bare repository: the operator's switch allows it.
+    os.environ["IMAGE_AUTOMATION_ALLOW_FILE_REMOTES"] = "1"
     with tempfile.TemporaryDirectory(prefix="bench-git-") as name:
         tmp = Path(name)
         tree = tmp / "tree"

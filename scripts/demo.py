@@ -103,6 +103,8 @@ def main() -> None:
         shutil.rmtree(DEMO)
     DEMO.mkdir(parents=True)
     os.environ["IMAGE_AUTOMATION_STATE"] = str(DEMO / "state.db")
+    # The demo's fleet repository is a local bare repo: the operator allows file:// remotes.
+    os.environ["IMAGE_AUTOMATION_ALLOW_FILE_REMOTES"] = "1"
     os.environ["XDG_CACHE_HOME"] = str(DEMO / "cache")
     with running_registry(DEMO / "registry") as server:
         step(f"registry on {server.url}; pushing images")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 import uuid
 from collections.abc import Callable
@@ -13,7 +14,15 @@ from automation.cli import main
 from automation.config import load_config
 from automation.reconcile import reconcile
 from automation.state import open_store
-from tests.rig.git_remotes import GitRemote, clone_and_commit, head, log, read_file_at, seed
+from tests.rig.git_remotes import (
+    GitRemote,
+    clone_and_commit,
+    git,
+    head,
+    log,
+    read_file_at,
+    seed,
+)
 from tests.rig.images import push_image
 from tests.rig.registry import RegistryServer
 
@@ -167,8 +176,6 @@ def test_new_tag_after_someone_else_pushed_lands_on_top(
 
 
 def log_shas(remote: GitRemote) -> list[str]:
-    from tests.rig.git_remotes import git
-
     return git("rev-list", "refs/heads/main", cwd=remote.path).split()
 
 
@@ -255,3 +262,33 @@ def test_unreachable_registry_fails_that_object_and_exits_1(
     assert f"ImageRepository apps/app: {dead}" in out
     assert "ImagePolicy apps/app: ImageRepository apps/app not scanned yet" in out
     assert "ImageUpdateAutomation apps/fleet: no change" in out
+
+
+def test_an_update_through_a_symlinked_manifest_is_committed(
+    registry: RegistryServer,
+    bare_remote: GitRemote,
+    world: Callable[..., tuple[Path, str]],
+    tmp_path: Path,
+) -> None:
+    """Before the fix the link's target was written but the unchanged link staged: no
+    commit, a success reported, and the same lost edit on every run."""
+    path, image = world()
+    work = tmp_path / "linker"
+    git("clone", "--quiet", bare_remote.file_url, str(work))
+    (work / "base").mkdir()
+    git("mv", "clusters/app.yaml", "base/app.yaml", cwd=work)
+    os.symlink("../base/app.yaml", work / "clusters" / "app.yaml")
+    git("add", "-A", cwd=work)
+    git("commit", "--quiet", "-m", "link the manifest", cwd=work)
+    git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=work)
+    pushed = push_image(registry, image.split("/", 1)[1], "1.1.0")
+    store = open_store(tmp_path / "state.db")
+
+    report = reconcile(load_config([path]), store, cache=tmp_path / "cache")
+
+    assert not report.failed, report
+    assert report.automations[0].commit == head(bare_remote, "main")
+    assert f"{image}:1.1.0@{pushed.digest}" in read_file_at(bare_remote, "main", "base/app.yaml")
+    assert git("cat-file", "-p", "main:clusters/app.yaml", cwd=bare_remote.path) == (
+        "../base/app.yaml"
+    )

@@ -122,7 +122,8 @@ def _load(
             if isinstance(source, LocalPolicySource):
                 paths.append(source.path)
                 continue
-            ws = stack.enter_context(Workspace.open(cache, source.url, NO_AUTH))
+            # The operator named this source: a file:// URL is explicit configuration.
+            ws = stack.enter_context(Workspace.open(cache, source.url, NO_AUTH, allow_file=True))
             revisions[str(source)] = ws.sync(CheckoutRef(branch=source.branch))
             folder = ws.path / source.path
             if not folder.is_dir():

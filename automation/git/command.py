@@ -28,6 +28,14 @@ an SSH key and ``known_hosts`` through 0600 files in a private temporary directo
 afterwards. Nothing is written to ``.git/config`` and nothing appears on a command line.
 The user's global and system git config are ignored (a global ``credential.helper=store``
 would otherwise write our password to disk).
+
+Credentials stay with the remote's origin: git follows no redirect
+(``http.followRedirects=false``; with git's default ``initial`` a 302 to another host moves
+every later request there, and the credential helper and ``http.extraHeader`` went with
+it), the helper answers only for the remote's protocol and host, and the header is scoped
+to the origin (``http.<url>.extraHeader``). Only the URL's own transport is allowed
+(transport.py), no hook of a workspace clone ever runs (``core.hooksPath``), and every
+remote URL is checked before it reaches a command line, where it stands after ``--``.
 """
 
 from __future__ import annotations
@@ -45,11 +53,16 @@ from pathlib import Path
 
 from automation.errors import GitAuthError, GitError
 from automation.git.auth import GitAuth
+from automation.git.transport import Transport, check_url
 from automation.logs import redact_url, scrub
 
+# Answers only a ``get`` for the remote's own protocol and host (git-credential(1) sends
+# ``protocol=`` and ``host=`` lines on stdin): a redirect or a second origin gets nothing.
 _HELPER = (
-    '!f() { test "$1" = get || exit 0; echo "username=$IA_GIT_USERNAME"; '
-    'echo "password=$IA_GIT_PASSWORD"; }; f'
+    '!f() { test "$1" = get || exit 0; p=; h=; while IFS= read -r line; do case "$line" in '
+    '"protocol=$IA_GIT_PROTOCOL") p=1;; "host=$IA_GIT_HOST") h=1;; esac; done; '
+    'test "$p$h" = 11 || exit 0; '
+    'echo "username=$IA_GIT_USERNAME"; echo "password=$IA_GIT_PASSWORD"; }; f'
 )
 _AUTH_FAILURES = re.compile(
     r"Authentication failed|could not read (Username|Password)|Permission denied"
@@ -57,24 +70,25 @@ _AUTH_FAILURES = re.compile(
     re.IGNORECASE,
 )
 _HOST_KEY_FAILURES = re.compile(r"Host key verification failed|HOST IDENTIFICATION HAS CHANGED")
+_REDIRECTED = re.compile(r"returned error: 30[12378]\b")
 _TLS_FAILURES = re.compile(r"SSL certificate problem|server certificate verification failed")
-_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)")
 
 
-def is_ssh_url(url: str) -> bool:
-    return url.startswith(("ssh://", "git+ssh://", "ssh+git://")) or bool(_SCP_LIKE.match(url))
+_ALWAYS = [("core.hooksPath", os.devnull)]
 
 
 def base_env() -> dict[str, str]:
-    """Environment for every git child: no prompts, no user config, stable messages."""
+    """Environment for every git child: no prompts, no user config, no hooks, no transport
+    chosen by a URL alone, stable messages."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "SSH_ASKPASS"))}
     env |= {
         "LC_ALL": "C",
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_PROTOCOL_FROM_USER": "0",
     }
-    return env
+    return env | _config_env(_ALWAYS)
 
 
 def _config_env(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -122,23 +136,32 @@ class Remote:
         return redact_url(self.url)
 
 
+def _session_config(transport: Transport) -> list[tuple[str, str]]:
+    # gc in the foreground: a detached gc would still write to the clone when the
+    # next run (or a cleanup) starts.
+    config = [*_ALWAYS, ("credential.helper", ""), ("gc.autoDetach", "false")]
+    config += [("maintenance.autoDetach", "false"), ("http.followRedirects", "false")]
+    return config + transport.config()
+
+
 @contextmanager
-def remote_session(url: str, auth: GitAuth) -> Iterator[Remote]:
-    """Write key files (0600, private dir), build the env; remove the files on exit."""
+def remote_session(url: str, auth: GitAuth, *, allow_file: bool | None = None) -> Iterator[Remote]:
+    """Check the URL, write key files (0600, private dir), build the env; remove the files
+    on exit. ``allow_file`` None: ``file://`` only when the operator enabled it."""
+    transport = check_url(url, allow_file=allow_file)
     with tempfile.TemporaryDirectory(prefix="ia-git-") as tmp:
         scratch = Path(tmp)
         env = base_env()
-        # gc in the foreground: a detached gc would still write to the clone when the
-        # next run (or a cleanup) starts.
-        config = [("credential.helper", ""), ("gc.autoDetach", "false")]
-        config.append(("maintenance.autoDetach", "false"))
-        if is_ssh_url(url):
+        config = _session_config(transport)
+        if transport.scheme == "ssh":
             env["GIT_SSH_COMMAND"] = _ssh_command(scratch, auth)
-        if auth.password:
-            config.append(("credential.helper", _HELPER))
+        if auth.password and transport.origin:
+            config.append((f"credential.{transport.origin}.helper", _HELPER))
             env |= {"IA_GIT_USERNAME": auth.username, "IA_GIT_PASSWORD": auth.password}
-        if auth.bearer_token:
-            config.append(("http.extraHeader", f"Authorization: Bearer {auth.bearer_token}"))
+            env |= {"IA_GIT_PROTOCOL": transport.scheme, "IA_GIT_HOST": transport.host}
+        if auth.bearer_token and transport.origin:
+            header = f"Authorization: Bearer {auth.bearer_token}"
+            config.append((f"http.{transport.origin}/.extraHeader", header))
         if auth.ca_bundle:
             ca = _private_file(scratch, "ca.crt", auth.ca_bundle)
             config.append(("http.sslCAInfo", str(ca)))
@@ -155,6 +178,11 @@ def failure(what: str, stderr: str) -> GitError | GitAuthError:
         return GitAuthError(f"{what}: host key not accepted (check known_hosts): {detail}")
     if _TLS_FAILURES.search(text):
         return GitAuthError(f"{what}: server certificate not trusted (check ca.crt): {detail}")
+    if _REDIRECTED.search(text):
+        return GitError(
+            f"{what}: the server redirected; redirects are not followed, so that credentials "
+            f"stay with the URL's origin (use the final URL in the GitRepository): {detail}"
+        )
     if _AUTH_FAILURES.search(text):
         return GitAuthError(f"{what}: access denied (check the git secret): {detail}")
     return GitError(f"{what}: {detail}")

@@ -41,7 +41,11 @@ def stage_paths(repo: pygit2.Repository, paths: Sequence[str]) -> pygit2.Oid:
     index.read(False)
     root = Path(repo.workdir)
     for path in paths:
-        if (root / path).is_file() or (root / path).is_symlink():
+        if (root / path).is_symlink():
+            # The edit went to the link's target; staging the unchanged link would commit
+            # nothing and report success for a lost edit.
+            raise StalledError(f"{path} is a symlink: the change set must name the file written")
+        if (root / path).is_file():
             index.add(path)
         elif path in index:
             index.remove(path)

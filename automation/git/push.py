@@ -6,10 +6,13 @@ Out: ``PushResult`` (commit, branch, refspec, attempts), or None when nothing ch
 
 One attempt: start from the remote push branch (or the checkout commit when the push branch
 is the checkout branch on the first attempt, or does not exist yet), hard-reset, apply,
-commit, push. A push rejected because the remote moved (non-fast-forward) starts a new
-attempt from the new remote head after ``backoff * 2**n`` seconds (``sleep`` is a
-parameter so tests do not wait). Pushes are never forced, and the branch and the refspec go
-in one atomic push, so a failure leaves the remote as it was.
+commit, push. After any rejected push the branch is fetched and compared: when it moved
+away from the commit the attempt started from (another client won a race, whether git says
+"fetch first", "failed to update ref", "cannot lock ref" or "incorrect old value"), a new
+attempt starts from the new head after ``backoff * 2**n`` seconds (``sleep`` is a parameter
+so tests do not wait); when it did not move, the rejection is the server's policy and is
+reported. Pushes are never forced, and the branch and the refspec go in one atomic push, so
+a failure leaves the remote as it was.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from automation.changeset import ChangeSet
 from automation.errors import GitError
 from automation.git.commit import Author, create_commit
+from automation.git.refnames import check_branch, check_push_option, check_push_refspec
 from automation.git.signing import SigningKey
 from automation.git.workspace import RefUpdate, Workspace
 
@@ -36,6 +40,13 @@ class PushTarget:
     branch: str
     refspec: str | None = None
     options: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_branch(self.branch, "push branch")
+        if self.refspec is not None:
+            check_push_refspec(self.refspec)
+        for key, value in self.options.items():
+            check_push_option(key, value)
 
     def refspecs(self) -> list[str]:
         ref = f"refs/heads/{self.branch}"
@@ -71,14 +82,9 @@ class PushResult:
 Apply = Callable[[Path], ChangeSet]
 
 
-def _start_point(workspace: Workspace, target: PushTarget, base: str, reuse_base: bool) -> str:
-    if reuse_base:
-        return base
-    return workspace.fetch_branch(target.branch) or base
-
-
-def _rejections(updates: list[RefUpdate]) -> list[RefUpdate]:
-    return [u for u in updates if u.rejected]
+def _refusal(workspace: Workspace, rejected: list[RefUpdate]) -> GitError:
+    reasons = "; ".join(f"{u.destination}: {u.summary}" for u in rejected)
+    return GitError(f"push to {workspace.shown_url} was rejected: {reasons}")
 
 
 def push_with_retry(
@@ -98,9 +104,13 @@ def push_with_retry(
     ``base`` is the commit ``workspace.sync`` returned for ``checkout_branch`` (None when
     the checkout was by tag, semver or commit).
     """
+    # What we believe the remote push branch holds (None: absent). Known without a fetch on
+    # the first attempt when the push branch is the branch just synced.
+    remote_head: str | None = base
+    if target.branch != checkout_branch:
+        remote_head = workspace.fetch_branch(target.branch)
     for attempt in range(1, attempts + 1):
-        reuse_base = attempt == 1 and target.branch == checkout_branch
-        start = _start_point(workspace, target, base, reuse_base)
+        start = remote_head or base
         if workspace.clean_at != start:
             workspace.reset(start)
         workspace.clean_at = None  # apply writes to the work tree
@@ -119,12 +129,16 @@ def push_with_retry(
         if commit is None:
             return None
         workspace.set_branch(target.branch, commit)
-        rejected = _rejections(workspace.push(target.refspecs(), target.options))
+        rejected = [u for u in workspace.push(target.refspecs(), target.options) if u.rejected]
         if not rejected:
             return PushResult(commit, target.branch, target.refspec, attempt, changes, message)
-        if not all(u.out_of_date for u in rejected):
-            reasons = "; ".join(f"{u.destination}: {u.summary}" for u in rejected)
-            raise GitError(f"push to {workspace.shown_url} was rejected: {reasons}")
+        # Whatever the server said ("fetch first", "failed to update ref", "cannot lock ref",
+        # a hook's message), the question is whether another client moved the branch we
+        # built on: then start again from its new head; if not, it is a refusal.
+        moved_to = workspace.fetch_branch(target.branch)
+        if moved_to == remote_head:
+            raise _refusal(workspace, rejected)
+        remote_head = moved_to
         if attempt < attempts:
             sleep(backoff * 2 ** (attempt - 1))
     raise GitError(

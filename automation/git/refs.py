@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from automation.errors import StalledError
+from automation.git.refnames import check_branch, check_full_ref, check_tag
 
 DEFAULT_BRANCH = "master"
 
@@ -34,6 +35,16 @@ class CheckoutRef:
     semver: str | None = None
     name: str | None = None
     commit: str | None = None
+
+    def __post_init__(self) -> None:
+        # Values from a policy file: each must be what git's grammar allows before any of it
+        # reaches a refspec on a git command line.
+        if self.branch:
+            check_branch(self.branch, "checkout branch")
+        if self.tag:
+            check_tag(self.tag, "checkout tag")
+        if self.name:
+            check_full_ref(self.name, "checkout ref name")
 
     def is_empty(self) -> bool:
         return not (self.branch or self.tag or self.semver or self.name or self.commit)
@@ -63,7 +74,7 @@ def effective_checkout(override: CheckoutRef | None, source: CheckoutRef | None)
 def resolve_push_branch(push_branch: str | None, checkout: CheckoutRef) -> str:
     """``git.push.branch``, else the checkout branch; error when neither exists."""
     if push_branch:
-        return push_branch
+        return check_branch(push_branch, "spec.git.push.branch")
     if checkout.branch:
         return checkout.branch
     raise StalledError(

@@ -31,9 +31,10 @@ def ls_remote(
     patterns: Sequence[str] = (),
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    allow_file: bool | None = None,
 ) -> dict[str, str]:
     """The remote's refs (all, or those matching ``patterns`` as ``git ls-remote`` does)."""
-    with remote_session(url, auth) as remote:
+    with remote_session(url, auth, allow_file=allow_file) as remote:
         output = run_remote(
             remote,
             ["ls-remote", "--", url, *patterns],

@@ -9,6 +9,9 @@ Rules: the path must resolve inside the repository; `.git` is skipped; `.sourcei
 only `*.yaml`, `*.yml` and files named `Kustomization` are read, and only those whose bytes
 contain the token are handed on. Symlinked files are followed when their target is inside the
 repository (dangling ones are skipped, as in Flux); symlinked directories are not walked.
+A followed symlink is handed on under its target's path, and each file only once: the
+target is what gets written, so it is what must be staged and committed (staging the
+unchanged link would commit nothing and lose the edit). A link into `.git` is refused.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ _SKIP_DIRS = frozenset({".git"})
 
 @dataclass(frozen=True, slots=True)
 class ManifestFile:
-    path: str  # relative to the repository root, `/`-separated
-    real: Path  # where the bytes live (a symlink's target); writes go here
+    path: str  # of the bytes (a symlink's target), relative to the root, `/`-separated
+    real: Path  # the same file as an absolute path; writes go here
     data: bytes
 
 
@@ -84,6 +87,7 @@ class _Walker:
         self.root = root
         self.root_path = Path(root)
         self.ignore = ignore
+        self.seen: set[str] = set()  # real paths handed on, so a linked file comes once
 
     def rel(self, path: str) -> str:
         return path[len(self.root) + 1 :].replace(os.sep, "/")
@@ -130,9 +134,14 @@ class _Walker:
             if self.root_path not in resolved.parents:
                 yield ProblemFile(self.rel(path), None, "symlink leads outside the repository")
                 return
+            if self.rel(str(resolved)).split("/")[0] in _SKIP_DIRS:
+                yield ProblemFile(self.rel(path), None, "symlink leads into .git")
+                return
             if not resolved.is_file():
                 return
             real = str(resolved)
+        if real in self.seen:
+            return
         try:
             with open(real, "rb") as handle:
                 data = handle.read(MAX_BYTES + 1)  # never more than we would parse
@@ -143,7 +152,8 @@ class _Walker:
             yield ProblemFile(self.rel(path), None, too_big)
             return
         if SCREEN_TOKEN in data and (is_symlink or not self.ignored(path, False)):
-            yield ManifestFile(self.rel(path), Path(real), data)
+            self.seen.add(real)
+            yield ManifestFile(self.rel(real), Path(real), data)
 
 
 def _entry_name(entry: os.DirEntry[str]) -> str:

@@ -13,9 +13,12 @@ from functools import partial
 from automation.config.base import Object
 from automation.config.config import Config
 from automation.config.image import ImagePolicy, ImageRepository
+from automation.config.source import GitRepository
 from automation.config.update import ImageUpdateAutomation
 from automation.errors import AutomationError, ConfigError
+from automation.git import refnames
 from automation.git.message import check_template
+from automation.git.transport import check_url
 from automation.policy.factory import build_policer
 from automation.policy.filter import compile_pattern
 from automation.reference import parse_repository
@@ -106,6 +109,38 @@ def push_branch(config: Config, automation: ImageUpdateAutomation) -> str:
     )
 
 
+def _check_git_values(automation: ImageUpdateAutomation) -> Iterator[ConfigError]:
+    """Branches, refs, refspecs and push options as git's grammar (and the run) accepts them."""
+    git = automation.spec.git
+    ref = git.checkout.ref if git.checkout is not None else None
+    checks: list[tuple[str, str | None, Callable[[str, str], object]]] = [
+        ("spec.git.checkout.ref.branch", ref.branch if ref else None, refnames.check_branch),
+        ("spec.git.checkout.ref.tag", ref.tag if ref else None, refnames.check_tag),
+        ("spec.git.checkout.ref.name", ref.name if ref else None, refnames.check_full_ref),
+        ("spec.git.push.branch", git.push.branch if git.push else None, refnames.check_branch),
+        ("spec.git.push.refspec", git.push.refspec if git.push else None,
+         refnames.check_push_refspec),
+    ]  # fmt: skip
+    for field, value, check in checks:
+        if value is not None:
+            yield from _try(automation, field, partial(check, value, field))
+    for key, value in (git.push.options if git.push else {}).items():
+        option = partial(refnames.check_push_option, key, value)
+        yield from _try(automation, "spec.git.push.options", option)
+
+
+def _check_source(source: GitRepository) -> Iterator[ConfigError]:
+    yield from _try(source, "spec.url", lambda: check_url(source.spec.url))
+    ref = source.spec.ref
+    for field, value, check in (
+        ("spec.ref.branch", ref.branch if ref else None, refnames.check_branch),
+        ("spec.ref.tag", ref.tag if ref else None, refnames.check_tag),
+        ("spec.ref.name", ref.name if ref else None, refnames.check_full_ref),
+    ):
+        if value is not None:
+            yield from _try(source, field, partial(check, value, field))
+
+
 def _check_automation(config: Config, automation: ImageUpdateAutomation) -> Iterator[ConfigError]:
     try:
         source = config.source_for(automation)
@@ -113,6 +148,7 @@ def _check_automation(config: Config, automation: ImageUpdateAutomation) -> Iter
         yield _error(automation, "spec.sourceRef", err.message)
         return
     yield from _try(automation, "spec.git.push.branch", lambda: push_branch(config, automation))
+    yield from _check_git_values(automation)
     key = automation.spec.git.commit.signing_key
     yield from _secret_refs(
         config,
@@ -138,6 +174,8 @@ def crosscheck(config: Config) -> list[ConfigError]:
         errors.extend(_check_policy(config, policy))
     for automation in config.automations.values():
         errors.extend(_check_automation(config, automation))
+    for source in config.git_repositories.values():
+        errors.extend(_check_source(source))
     errors.extend(
         check_receivers(config.receivers.values(), config.secrets, config.image_repositories)
     )

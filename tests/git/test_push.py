@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from automation.changeset import ChangeSet
-from automation.errors import GitError
+from automation.errors import GitError, StalledError
 from automation.git import (
     Author,
     CheckoutRef,
@@ -245,3 +245,97 @@ def test_unreachable_remote_at_push_then_next_run_succeeds(
     result = run_cycle(bare_remote, tmp_path, PushTarget("main"), set_image("app.yaml", "app:10"))
     assert result is not None
     assert log(bare_remote, "main") == ["bump app:10", "initial commit"]
+
+
+def test_an_option_in_a_refspec_never_reaches_git_as_an_option(
+    bare_remote: GitRemote, tmp_path: Path
+) -> None:
+    """Before the fix, ``git push URL --receive-pack=<cmd>`` ran <cmd> on the daemon host."""
+    pwned = tmp_path / "pwned"
+    injected = f"--receive-pack=touch {pwned}; git-receive-pack"
+    with pytest.raises(StalledError, match=r"spec\.git\.push\.refspec"):
+        run_cycle(bare_remote, tmp_path / "c1", PushTarget("main", refspec=injected),
+                  set_image("app.yaml", "app:x"))  # fmt: skip
+    # Below the policy check too: git gets ``--`` before the URL and refspecs.
+    with Workspace.open(tmp_path / "c2", bare_remote.url, GitAuth()) as ws:
+        ws.sync(MAIN)
+        with pytest.raises(GitError):
+            ws.push(["refs/heads/main:refs/heads/x", injected], {})
+    assert not pwned.exists()
+    assert head(bare_remote, "x") is None
+
+
+def test_an_injected_force_cannot_overwrite_another_clients_commit(
+    bare_remote: GitRemote, tmp_path: Path
+) -> None:
+    with Workspace.open(tmp_path, bare_remote.url, GitAuth()) as ws:
+        ws.sync(MAIN)
+        other = clone_and_commit(bare_remote, {"o": "1"}, "other client")
+        ws.set_branch("main", ws.head())
+        with pytest.raises(GitError):
+            ws.push(["refs/heads/main:refs/heads/main", "--force"], {})
+    assert head(bare_remote, "main") == other
+
+
+def _race_once(remote: GitRemote, tmp_path: Path) -> Path:
+    """A pre-receive hook that, on the first push only, lets another real client push to
+    ``main`` first: the first push then loses the ref update ("failed to update ref")."""
+    other = tmp_path / "other-client"
+    git("clone", "--quiet", remote.file_url, str(other))
+    git("commit", "--quiet", "--allow-empty", "-m", "other client won the race", cwd=other)
+    marker = tmp_path / "raced"
+    hook = remote.path / "hooks" / "pre-receive"
+    hook.write_text(
+        f"#!/bin/sh\ncat >/dev/null\n[ -e {marker} ] && exit 0\ntouch {marker}\n"
+        f'env -i PATH="$PATH" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null '
+        f"git -C {other} push --quiet origin HEAD:refs/heads/main >&2\n"
+    )
+    hook.chmod(0o755)
+    return marker
+
+
+@pytest.mark.parametrize("refspec", [None, "refs/heads/main:refs/heads/mirror"])
+def test_a_push_that_loses_the_ref_update_race_is_retried(
+    http_remote: GitRemote, tmp_path: Path, refspec: str | None
+) -> None:
+    marker = _race_once(http_remote, tmp_path)
+    rejections: list[str] = []
+    original = Workspace.push
+
+    def recording_push(self: Workspace, *args: object) -> object:
+        updates = original(self, *args)  # type: ignore[arg-type]
+        rejections.extend(u.summary for u in updates if u.rejected)
+        return updates
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Workspace, "push", recording_push)
+        result = run_cycle(http_remote, tmp_path / "cache", PushTarget("main", refspec=refspec),
+                           set_image("app.yaml", "app:race"))  # fmt: skip
+    assert marker.exists()
+    expected = "atomic transaction failed" if refspec else "failed to update ref"
+    assert rejections == [f"[remote rejected] ({expected})"] * (2 if refspec else 1)
+    assert result is not None and result.attempts == 2  # type: ignore[attr-defined]
+    assert log(http_remote, "main")[:2] == ["bump app:race", "other client won the race"]
+    if refspec:
+        assert head(http_remote, "mirror") == head(http_remote, "main")
+
+
+def test_a_failed_ref_update_on_an_unmoved_branch_is_a_refusal(
+    bare_remote: GitRemote, tmp_path: Path
+) -> None:
+    """The server fails the update but nobody moved the branch: retrying cannot help."""
+    lock = bare_remote.path / "refs" / "heads" / "main.lock"
+    hook = bare_remote.path / "hooks" / "pre-receive"
+    hook.write_text(f"#!/bin/sh\ncat >/dev/null\ntouch {lock}\n")
+    hook.chmod(0o755)
+    before = head(bare_remote, "main")
+    applied: list[Path] = []
+
+    def apply(root: Path) -> ChangeSet:
+        applied.append(root)
+        return set_image("app.yaml", "app:locked")(root)
+
+    with pytest.raises(GitError, match=r"was rejected: refs/heads/main: .*failed to update ref"):
+        run_cycle(bare_remote, tmp_path, PushTarget("main"), apply)
+    assert len(applied) == 1
+    assert head(bare_remote, "main") == before

@@ -71,15 +71,6 @@ def test_cache_key_ignores_credentials_and_url_keeps_none_on_disk(
             assert http_remote.password.encode() not in path.read_bytes(), path
 
 
-def test_url_with_password_is_refused(tmp_path: Path) -> None:
-    with (
-        pytest.raises(Exception, match="carries a password") as info,
-        Workspace.open(tmp_path, "https://bot:hunter22@example.com/r.git", GitAuth()),
-    ):
-        pass
-    assert "hunter22" not in str(info.value)
-
-
 def test_checkout_by_tag_name_commit_and_semver(bare_remote: GitRemote, tmp_path: Path) -> None:
     first = head(bare_remote, "main")
     assert first is not None

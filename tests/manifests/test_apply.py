@@ -100,9 +100,10 @@ def test_writes_keep_mode_and_untouched_files_are_not_written(tmp_path: Path) ->
 def test_symlinked_file_is_written_through(tmp_path: Path) -> None:
     (tmp_path / "real.yaml").write_text(MARKED)
     os.symlink("real.yaml", tmp_path / "link.yaml")
-    apply_refs(tmp_path, "link.yaml", REFS, namespace="apps")
+    result = apply_refs(tmp_path, "link.yaml", REFS, namespace="apps")
     assert (tmp_path / "link.yaml").is_symlink()
     assert "nginx:1.27.3" in (tmp_path / "real.yaml").read_text()
+    assert result.changes.paths == ("real.yaml",)  # the file written is the one to stage
 
 
 def test_a_broken_file_is_reported_and_the_run_goes_on(tmp_path: Path) -> None:

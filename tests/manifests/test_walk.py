@@ -81,10 +81,21 @@ def test_symlinked_files(tmp_path: Path) -> None:
     items = list(screened_files(repo, "."))
     files = {i.path: i for i in items if isinstance(i, ManifestFile)}
     problems = [i for i in items if isinstance(i, ProblemFile)]
-    assert sorted(files) == ["inside.yaml", "real/a.yaml"]
-    assert files["inside.yaml"].real == (repo / "real/a.yaml").resolve()
+    # The link is handed on as its target (what is written must be what is staged), once.
+    assert [i.path for i in items if isinstance(i, ManifestFile)] == ["real/a.yaml"]
+    assert files["real/a.yaml"].real == (repo / "real/a.yaml").resolve()
     assert [(p.path, "outside the repository" in p.message) for p in problems] == [
         ("escape.yaml", True)
+    ]
+
+
+def test_a_symlink_into_dot_git_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, {".git/hooks/pre-push": MARKED, "a.yaml": MARKED})
+    os.symlink(".git/hooks/pre-push", tmp_path / "hook.yaml")
+    items = list(screened_files(tmp_path, "."))
+    assert [i.path for i in items if isinstance(i, ManifestFile)] == ["a.yaml"]
+    assert [str(i) for i in items if isinstance(i, ProblemFile)] == [
+        "hook.yaml: symlink leads into .git"
     ]
 
 

@@ -7,6 +7,8 @@ Fixtures (a pytest plugin registered in tests/conftest.py):
 - ``https_remote``: the same over HTTPS with a certificate from a private CA (``ca_bundle``).
 - ``ssh_remote``: a bare repository served by a private ``sshd`` on a free loopback port with its
   own host key and one authorized ed25519 client key (one sshd per session).
+- ``redirecting_remote``: a URL whose server answers 302 to another loopback port (another
+  origin) whose server records every ``Authorization`` header (tests/rig/redirect_server.py).
 
 Each yields a ``GitRemote``: the URL (no credentials in it), the bare repository path, and the
 credentials a client needs. Servers are stopped by pid at teardown (tests/rig/procs.py).
@@ -326,3 +328,36 @@ def ssh_remote(_sshd: _SshServer) -> GitRemote:
     )
     seed(remote)
     return remote
+
+
+@dataclass(frozen=True)
+class RedirectingRemote:
+    """``url`` answers 302 to another loopback origin; ``seen()`` lists what that origin got."""
+
+    url: str
+    other_origin: str
+    log: Path
+
+    def seen(self) -> list[str]:
+        """One ``<method> <path> <Authorization or ->`` line per request the other origin got."""
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+
+@pytest.fixture
+def redirecting_remote(tmp_path: Path) -> Iterator[RedirectingRemote]:
+    """A git URL whose server redirects to a different port, which records credentials."""
+    script = str(Path(__file__).with_name("redirect_server.py"))
+    log = tmp_path / "other-origin.log"
+    other_port, other = _start_with_retries(
+        "collector", lambda p: [sys.executable, script, "collect", str(p), str(log)],
+        log_path=tmp_path / "collector.out",
+    )  # fmt: skip
+    other_origin = f"http://{LOCALHOST}:{other_port}"
+    port, redirector = _start_with_retries(
+        "redirector",
+        lambda p: [sys.executable, script, "redirect", str(p), other_origin, str(log) + ".r"],
+        log_path=tmp_path / "redirector.out",
+    )
+    yield RedirectingRemote(f"http://{LOCALHOST}:{port}/repo.git", other_origin, log)
+    redirector.stop()
+    other.stop()
