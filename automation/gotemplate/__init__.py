@@ -1,0 +1,53 @@
+"""Go ``text/template`` with Sprig's hermetic functions, as Flux renders commit messages.
+
+``parse(text, name)`` checks a template the way Go's ``template.New(name).Funcs(
+sprig.HermeticTxtFuncMap()).Parse(text)`` does; ``Template.execute(data)`` renders it with
+Go's output, whitespace and error text. Data is modelled in ``values`` (structs, typed maps
+and slices). Templates read no files, environment or clock: only the data given. Rendering
+is bounded (``Limits``): output size, evaluation steps and wall-clock time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from automation.gotemplate.builtins import BUILTINS
+from automation.gotemplate.errors import ExecError, LimitError, ParseError, TemplateError
+from automation.gotemplate.execute import Limits, execute
+from automation.gotemplate.nodes import ListNode
+from automation.gotemplate.parser import parse as _parse
+from automation.gotemplate.sprig_lists import LIST_FUNCS
+from automation.gotemplate.sprig_strings import STRING_FUNCS
+from automation.gotemplate.values import GoFunc, GoMap, GoSlice, GoStruct, Int64
+
+FUNCS: Mapping[str, GoFunc] = MappingProxyType({**BUILTINS, **STRING_FUNCS, **LIST_FUNCS})
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed template set; ``name`` is the main template."""
+
+    text: str
+    name: str
+    trees: Mapping[str, ListNode] = field(repr=False)
+
+    def execute(self, data: Any, limits: Limits | None = None) -> str:
+        return execute(self.text, self.name, self.trees, FUNCS, data, limits or Limits())
+
+
+def parse(text: str, name: str = "template") -> Template:
+    """Parse ``text`` as Go does, or raise ``ParseError`` with Go's message."""
+    try:
+        trees = _parse(text, name, FUNCS.__contains__)
+    except RecursionError:
+        raise ParseError(f"template: {name}: nesting is too deep") from None
+    return Template(text, name, MappingProxyType(trees))
+
+
+__all__ = [
+    "FUNCS", "ExecError", "GoMap", "GoSlice", "GoStruct", "Int64", "LimitError", "Limits",
+    "ParseError", "Template", "TemplateError", "parse",
+]
