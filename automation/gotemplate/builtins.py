@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from automation.gotemplate.gofmt import fmt_v, sprint, sprintln
-from automation.gotemplate.printf import sprintf
+from automation.gotemplate.printf import Spec, format_arg, sprintf
 from automation.gotemplate.values import (
     NO_VALUE,
     FuncError,
@@ -34,6 +34,8 @@ def _not(arg: Any) -> bool:
 
 
 def _len(item: Any) -> int:
+    if item is NO_VALUE:
+        raise FuncError("reflect: call of reflect.Value.Type on zero Value")
     item = unbox(item)
     if item is None:
         raise FuncError("len of nil pointer")
@@ -132,7 +134,7 @@ def _eq(arg1: Any, *args: Any) -> bool:
 def _eq_other(a: Any, b: Any) -> bool:
     for v in (a, b):
         if isinstance(v, (dict, list, GoMap, GoSlice, GoFunc)):
-            raise FuncError(f"non-comparable type {fmt_v(v)}: {type_name(v)}")
+            raise FuncError(f"non-comparable type {format_arg('s', v, Spec())}: {type_name(v)}")
     if a in (None, NO_VALUE) or b in (None, NO_VALUE):
         return (a in (None, NO_VALUE)) == (b in (None, NO_VALUE))
     if isinstance(a, GoStruct) and isinstance(b, GoStruct):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from automation.gotemplate.values import GoMap, GoStruct, items_of, seq_of, type_name, unbox
+from automation.gotemplate.values import GoMap, GoSlice, GoStruct, items_of, seq_of, type_name, unbox
 
 
 class UnsupportedError(Exception):
@@ -69,7 +69,7 @@ def encode(v: Any, escape_html: bool = True, indent: str = "", level: int = 0) -
     nl = "\n" + indent * (level + 1) if indent else ""
     end = "\n" + indent * level if indent else ""
     sep = ": " if indent else ":"
-    if v is None:
+    if v is None or (isinstance(v, (GoMap, GoSlice)) and v.is_nil):
         return "null"
     if isinstance(v, bool):
         return "true" if v else "false"

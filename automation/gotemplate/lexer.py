@@ -139,7 +139,7 @@ class _Lexer:
         while True:
             delim, trim = self.at_right()
             if delim:
-                if self.paren:
+                if self.paren > 0:
                     self.error("unclosed left paren")
                     return False
                 if trim:
@@ -196,9 +196,6 @@ class _Lexer:
             self.emit("lparen")
         elif c == ")":
             self.paren -= 1
-            if self.paren < 0:
-                self.error("unexpected right paren")
-                return False
             self.emit("rparen")
         elif ord(c) < 0x80 and c.isprintable():
             self.emit("char")

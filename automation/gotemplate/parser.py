@@ -86,7 +86,7 @@ class Parser:
         if tok.kind == "error":
             extra = ""
             if self.action_line and self.action_line != tok.line:
-                extra = f" in action started on {self.name}:{self.action_line}"
+                extra = f" in action started at {self.name}:{self.action_line}"
                 if tok.val.endswith(" action"):
                     extra = extra[len(" in action") :]
             self.errorf(tok.val + extra)
@@ -358,6 +358,8 @@ class Parser:
             return n.Bool(tok.pos, tok.val == "true")
         if kind in ("number", "char_const"):
             number = parse_number(tok.val, kind == "char_const")
+            if number is None and kind == "char_const":
+                self.errorf(f"malformed character constant: {tok.val}")
             if number is None:
                 self.errorf(f"illegal number syntax: {_go_quote(tok.val)}")
             return n.Number(tok.pos, tok.val, *number)

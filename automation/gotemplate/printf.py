@@ -8,7 +8,7 @@ from automation.gotemplate.gofmt import bad_verb, fmt_v, format_float, quote
 from automation.gotemplate.values import GoStruct, Int64, items_of, seq_of, type_name, unbox
 
 
-class _Spec:
+class Spec:
     __slots__ = ("minus", "plus", "sharp", "space", "zero", "width", "prec")
 
     def __init__(self) -> None:
@@ -28,7 +28,7 @@ def sprintf(fmt: str, *args: Any) -> str:  # noqa: C901, PLR0912
             break
         out.append(fmt[i:j])
         i = j + 1
-        spec = _Spec()
+        spec = Spec()
         while i < len(fmt) and fmt[i] in "+-# 0":
             c = fmt[i]
             spec.plus |= c == "+"
@@ -87,7 +87,7 @@ def sprintf(fmt: str, *args: Any) -> str:  # noqa: C901, PLR0912
     return "".join(out)
 
 
-def _pad(text: str, spec: _Spec, verb: str) -> str:
+def _pad(text: str, spec: Spec, verb: str) -> str:
     if spec.width is None or len(text) >= spec.width:
         return text
     fill = spec.width - len(text)
@@ -100,8 +100,10 @@ def _pad(text: str, spec: _Spec, verb: str) -> str:
     return " " * fill + text
 
 
-def format_arg(verb: str, arg: Any, spec: _Spec) -> str:  # noqa: C901, PLR0911, PLR0912
+def format_arg(verb: str, arg: Any, spec: Spec, depth: int = 0) -> str:  # noqa: C901, PLR0911, PLR0912
     v = unbox(arg)
+    if depth and v is None and verb != "T":
+        return "<nil>"
     if verb == "T":
         return type_name(v)
     if verb == "v":
@@ -138,25 +140,25 @@ def format_arg(verb: str, arg: Any, spec: _Spec) -> str:  # noqa: C901, PLR0911,
         return bad_verb(verb, v)
     seq = seq_of(v)
     if seq is not None:
-        return "[" + " ".join(format_arg(verb, x, spec) for x in seq) + "]"
+        return "[" + " ".join(format_arg(verb, x, spec, depth + 1) for x in seq) + "]"
     mapping = items_of(v)
     if mapping is not None:
         from automation.gotemplate.values import sorted_items
 
         return "map[" + " ".join(
-            f"{format_arg(verb, k, spec)}:{format_arg(verb, x, spec)}"
+            f"{format_arg(verb, k, spec, depth + 1)}:{format_arg(verb, x, spec, depth + 1)}"
             for k, x in sorted_items(mapping)
         ) + "]"
     if isinstance(v, GoStruct):
-        return "{" + " ".join(format_arg(verb, x, spec) for x in v.field_values()) + "}"
+        return "{" + " ".join(format_arg(verb, x, spec, depth + 1) for x in v.field_values()) + "}"
     return bad_verb(verb, v)
 
 
-def _prec(text: str, spec: _Spec) -> str:
+def _prec(text: str, spec: Spec) -> str:
     return text if spec.prec is None else text[: spec.prec]
 
 
-def _int(verb: str, v: int, spec: _Spec, arg: Any) -> str:  # noqa: PLR0911
+def _int(verb: str, v: int, spec: Spec, arg: Any) -> str:  # noqa: PLR0911
     sign = "-" if v < 0 else ("+" if spec.plus else (" " if spec.space else ""))
     mag = abs(v)
     if verb == "d":

@@ -149,7 +149,7 @@ def sprig_slice(v: Any, *indices: Any) -> Any:
     start = to_int64(indices[0]) if indices else 0
     end = to_int64(indices[1]) if len(indices) > 1 else len(seq)
     if not 0 <= start <= end <= len(seq):
-        raise FuncError(f"reflect: slice index out of range")
+        raise FuncError("reflect.Value.Slice: slice index out of bounds")
     items = list(seq)[start:end]
     return GoSlice(items, v.type_name) if isinstance(v, GoSlice) else items
 
@@ -254,11 +254,43 @@ def _go_mod(a: int, b: int) -> int:
     return a - b * _go_div(a, b)
 
 
+_QUIET = re2.Options()
+_QUIET.log_errors = False
+# RE2's messages -> Go regexp/syntax ErrorCode text.
+_RE2_TO_GO = {
+    "missing )": "missing closing )",
+    "missing ]": "missing closing ]",
+    "unexpected )": "unexpected )",
+    "no argument for repetition operator": "missing argument to repetition operator",
+    "bad repetition operator": "invalid nested repetition operator",
+    "invalid escape sequence": "invalid escape sequence",
+    "invalid character class range": "invalid character class range",
+    "invalid character class": "invalid character class",
+    "trailing \\": "trailing backslash at end of expression",
+    "invalid named capture group": "invalid named capture",
+    "invalid repetition size": "invalid repeat count",
+    "invalid perl operator": "invalid or unsupported Perl syntax",
+}
+
+
+def _go_regex_error(err: Exception) -> str:
+    raw = err.args[0] if err.args else ""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    code, _, fragment = text.partition(": ")
+    return f"error parsing regexp: {_RE2_TO_GO.get(code, code)}: `{fragment}`"
+
+
+def _backquote(s: str) -> str:
+    if "`" in s or any(c != "\t" and (ord(c) < 0x20 or ord(c) == 0x7F) for c in s):
+        return quote(s)
+    return "`" + s + "`"
+
+
 def _compile(regex: str) -> Any:
     try:
-        return re2.compile(regex)
+        return re2.compile(regex, _QUIET)
     except re2.error as err:
-        raise FuncError(f"regexp: Compile({quote(regex)}): error parsing regexp: {err}") from None
+        raise FuncError(f"regexp: Compile({_backquote(regex)}): {_go_regex_error(err)}") from None
 
 
 def regex_match(regex: str, s: str) -> bool:

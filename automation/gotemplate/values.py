@@ -40,6 +40,7 @@ class GoMap:
     items: Mapping[Any, Any]
     type_name: str = "map[string]interface {}"
     elem_zero: Any = None
+    is_nil: bool = False  # a nil map: prints map[], encodes to JSON null
 
     @property
     def elem_is_interface(self) -> bool:
@@ -50,6 +51,7 @@ class GoMap:
 class GoSlice:
     items: Sequence[Any]
     type_name: str = "[]interface {}"
+    is_nil: bool = False  # a nil slice: prints [], encodes to JSON null
 
     @property
     def elem_is_interface(self) -> bool:
