@@ -31,7 +31,7 @@ class NamespacedName(GoStruct):
     Namespace: str
     Name: str
 
-    def String(self) -> str:  # noqa: N802 - Go method name
+    def String(self) -> str:
         return f"{self.Namespace}/{self.Name}"
 
     def go_string(self) -> str | None:
@@ -42,8 +42,10 @@ class NamespacedName(GoStruct):
 class TypeMeta(GoStruct):
     go_type: ClassVar[str] = "yaml.TypeMeta"
     go_fields: ClassVar[tuple[str, ...]] = ("APIVersion", "Kind")
-    go_json: ClassVar[dict[str, str]] = {"APIVersion": "apiVersion,omitempty",
-                                         "Kind": "kind,omitempty"}
+    go_json: ClassVar[dict[str, str]] = {
+        "APIVersion": "apiVersion,omitempty",
+        "Kind": "kind,omitempty",
+    }
     APIVersion: str
     Kind: str
 
@@ -52,8 +54,10 @@ class TypeMeta(GoStruct):
 class NameMeta(GoStruct):
     go_type: ClassVar[str] = "yaml.NameMeta"
     go_fields: ClassVar[tuple[str, ...]] = ("Name", "Namespace")
-    go_json: ClassVar[dict[str, str]] = {"Name": "name,omitempty",
-                                         "Namespace": "namespace,omitempty"}
+    go_json: ClassVar[dict[str, str]] = {
+        "Name": "name,omitempty",
+        "Namespace": "namespace,omitempty",
+    }
     Name: str
     Namespace: str
 
@@ -103,7 +107,7 @@ class Result(GoStruct):
             pairs.extend(sorted_items(objects.items))
         return pairs
 
-    def Changes(self) -> GoSlice:  # noqa: N802 - Go method name
+    def Changes(self) -> GoSlice:
         seen: dict[Change, None] = {}
         for _obj, changes in self._walk():
             for change in changes.items:
@@ -111,7 +115,7 @@ class Result(GoStruct):
         # Go's append to a nil slice: no changes is a nil slice (JSON null).
         return GoSlice(list(seen), _CHANGES, is_nil=not seen)
 
-    def Objects(self) -> GoMap:  # noqa: N802 - Go method name
+    def Objects(self) -> GoMap:
         merged: dict[ObjectIdentifier, list[Change]] = {}
         for obj, changes in self._walk():
             merged.setdefault(obj, []).extend(changes.items)
@@ -128,12 +132,14 @@ class TemplateData(GoStruct):
 
 
 def object_identifier(api_version: str, kind: str, namespace: str, name: str) -> ObjectIdentifier:
-    return ObjectIdentifier(ResourceIdentifier(TypeMeta(api_version, kind),
-                                               NameMeta(name, namespace)))
+    return ObjectIdentifier(
+        ResourceIdentifier(TypeMeta(api_version, kind), NameMeta(name, namespace))
+    )
 
 
-def template_data(namespace: str, name: str, values: Mapping[str, str],
-                  changes: ChangeSet) -> TemplateData:
+def template_data(
+    namespace: str, name: str, values: Mapping[str, str], changes: ChangeSet
+) -> TemplateData:
     """Flux's ``TemplateData`` for one automation run."""
     files: dict[str, dict[ObjectIdentifier, list[Change]]] = {}
     for path, obj, change in changes:
@@ -141,8 +147,10 @@ def template_data(namespace: str, name: str, values: Mapping[str, str],
         item = Change(change.old, change.new, change.setter)
         files.setdefault(path, {}).setdefault(key, []).append(item)
     file_changes = GoMap(
-        {path: GoMap({k: GoSlice(v, _CHANGES) for k, v in objects.items()}, _OBJECTS)
-         for path, objects in files.items()},
+        {
+            path: GoMap({k: GoSlice(v, _CHANGES) for k, v in objects.items()}, _OBJECTS)
+            for path, objects in files.items()
+        },
         "map[string]update.ObjectChanges",
         is_nil=not files,
     )

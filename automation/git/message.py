@@ -65,8 +65,7 @@ def _hint(err: TemplateError) -> str:
             return replacement
     missing = _UNDEFINED_FUNC.search(text)
     if missing:
-        return (f"{text} (fields start with a dot in Go templates: "
-                f"'{{{{ .{missing.group(1)} }}}}')")
+        return f"{text} (fields start with a dot in Go templates: '{{{{ .{missing.group(1)} }}}}')"
     return text
 
 
@@ -83,8 +82,7 @@ def _compile(source: str) -> Template:
         return parse(source, TEMPLATE_NAME)
     except ParseError as err:
         raise MessageTemplateError(
-            f"line {err.line}: unable to create commit message template from spec: "
-            f"{_hint(err)}",
+            f"line {err.line}: unable to create commit message template from spec: {_hint(err)}",
             err.line,
         ) from None
 
@@ -102,14 +100,21 @@ def sample_changes() -> ChangeSet:
     """Changes of the shapes Flux produces: several files and objects, a file without
     Kubernetes identity (kustomization.yaml), one change repeated in two files."""
     web = ObjectId("apps/v1", "Deployment", "apps", "web")
-    return build_changeset([
-        ("apps/web.yaml", web, Change("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web:1.1.0",
-                                      "flux-system:web")),
-        ("apps/web.yaml", web, Change("1.0.0", "1.1.0", "flux-system:web:tag")),
-        ("apps/kustomization.yaml", ObjectId(), Change("ghcr.io/acme/web:1.0.0",
-                                                       "ghcr.io/acme/web:1.1.0",
-                                                       "flux-system:web")),
-    ])
+    return build_changeset(
+        [
+            (
+                "apps/web.yaml",
+                web,
+                Change("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web:1.1.0", "flux-system:web"),
+            ),
+            ("apps/web.yaml", web, Change("1.0.0", "1.1.0", "flux-system:web:tag")),
+            (
+                "apps/kustomization.yaml",
+                ObjectId(),
+                Change("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web:1.1.0", "flux-system:web"),
+            ),
+        ]
+    )
 
 
 def check_template(template: str, values: Mapping[str, str] | None = None) -> None:

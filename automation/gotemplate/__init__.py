@@ -48,6 +48,16 @@ def parse(text: str, name: str = "template") -> Template:
 
 
 __all__ = [
-    "FUNCS", "ExecError", "GoMap", "GoSlice", "GoStruct", "Int64", "LimitError", "Limits",
-    "ParseError", "Template", "TemplateError", "parse",
+    "FUNCS",
+    "ExecError",
+    "GoMap",
+    "GoSlice",
+    "GoStruct",
+    "Int64",
+    "LimitError",
+    "Limits",
+    "ParseError",
+    "Template",
+    "TemplateError",
+    "parse",
 ]

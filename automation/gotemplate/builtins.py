@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote_plus
 
-from automation.gotemplate.gofmt import fmt_v, sprint, sprintln
+from automation.gotemplate.gofmt import sprint, sprintln
 from automation.gotemplate.printf import Spec, format_arg, sprintf
 from automation.gotemplate.values import (
     NO_VALUE,
@@ -164,8 +164,16 @@ def html_escape(*args: Any) -> str:
     text = _eval_args(args)
     out = []
     for c in text:
-        out.append({"<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&#39;", '"': "&#34;",
-                    "\x00": "\ufffd"}.get(c, c))
+        out.append(
+            {
+                "<": "&lt;",
+                ">": "&gt;",
+                "&": "&amp;",
+                "'": "&#39;",
+                '"': "&#34;",
+                "\x00": "\ufffd",
+            }.get(c, c)
+        )
     return "".join(out)
 
 
@@ -175,8 +183,17 @@ def js_escape(*args: Any) -> str:
     for c in text:
         o = ord(c)
         if c in "\\'\"<>&=":
-            out.append({"\\": "\\\\", "'": "\\'", '"': '\\"', "<": "\\u003C", ">": "\\u003E",
-                        "&": "\\u0026", "=": "\\u003D"}[c])
+            out.append(
+                {
+                    "\\": "\\\\",
+                    "'": "\\'",
+                    '"': '\\"',
+                    "<": "\\u003C",
+                    ">": "\\u003E",
+                    "&": "\\u0026",
+                    "=": "\\u003D",
+                }[c]
+            )
         elif o < 0x20 or (0x7F <= o < 0xA0):
             out.append(f"\\u{o:04X}")
         else:

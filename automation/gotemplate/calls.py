@@ -36,9 +36,7 @@ def assignable(value: Any, typ: str) -> bool:
     if typ == "float64":
         return type(value) is float
     if typ == "[]interface {}":
-        return isinstance(value, list) or (
-            isinstance(value, GoSlice) and value.type_name == typ
-        )
+        return isinstance(value, list) or (isinstance(value, GoSlice) and value.type_name == typ)
     if typ == "map[string]interface {}":
         return isinstance(value, dict) or (isinstance(value, GoMap) and value.type_name == typ)
     return type_name(value) == typ
@@ -63,8 +61,9 @@ def _static_type(value: Any) -> str:
     return type_name(value)
 
 
-def call(state: State, dot: Any, fn: GoFunc, node: n.Node, name: str, args: list[n.Node],
-         final: Any) -> Any:
+def call(
+    state: State, dot: Any, fn: GoFunc, node: n.Node, name: str, args: list[n.Node], final: Any
+) -> Any:
     from automation.gotemplate.execute import _MISSING
 
     has_final = final is not _MISSING
@@ -87,8 +86,7 @@ def call(state: State, dot: Any, fn: GoFunc, node: n.Node, name: str, args: list
         typ = fn.params[i] if i < num_fixed else fn.params[-1]
         argv.append(state.eval_arg(dot, typ, arg))
     if has_final:
-        typ = fn.params[-1] if not fn.variadic or num_in - 1 >= num_fixed else fn.params[
-            num_in - 1]
+        typ = fn.params[-1] if not fn.variadic or num_in - 1 >= num_fixed else fn.params[num_in - 1]
         argv.append(validate(state, final, typ))
     if not fn.raw:
         argv = [unbox(a) if a is not NO_VALUE else None for a in argv]
@@ -107,8 +105,9 @@ def call(state: State, dot: Any, fn: GoFunc, node: n.Node, name: str, args: list
     return result
 
 
-def _and_or(state: State, dot: Any, name: str, args: list[n.Node], final: Any,
-            has_final: bool) -> Any:
+def _and_or(
+    state: State, dot: Any, name: str, args: list[n.Node], final: Any, has_final: bool
+) -> Any:
     value: Any = NO_VALUE
     for arg in args:
         value = state.eval_arg(dot, "reflect.Value", arg)

@@ -54,8 +54,14 @@ class _Continue(Exception):
 
 
 class State:
-    def __init__(self, text: str, main: str, trees: Mapping[str, n.ListNode],
-                 funcs: Mapping[str, GoFunc], limits: Limits) -> None:
+    def __init__(
+        self,
+        text: str,
+        main: str,
+        trees: Mapping[str, n.ListNode],
+        funcs: Mapping[str, GoFunc],
+        limits: Limits,
+    ) -> None:
         self.text = text
         self.parse_name = main
         self.name = main
@@ -94,8 +100,7 @@ class State:
         context = str(self.node)
         if len(context) > CONTEXT_LIMIT:
             context = context[:CONTEXT_LIMIT] + "..."
-        raise cls(f'template: {location}: executing "{self.name}" at <{context}>: {message}',
-                  line)
+        raise cls(f'template: {location}: executing "{self.name}" at <{context}>: {message}', line)
 
     def write(self, text: str) -> None:
         self.size += len(text)
@@ -268,7 +273,7 @@ class State:
         if len(args) > 1 or final is not _MISSING:
             self.errorf(f"can't give argument to non-function {args[0]}")
 
-    def eval_command(self, dot: Any, cmd: n.Command, final: Any) -> Any:  # noqa: PLR0911
+    def eval_command(self, dot: Any, cmd: n.Command, final: Any) -> Any:
         first = cmd.args[0]
         if isinstance(first, n.Field):
             self.at(first)
@@ -300,8 +305,11 @@ class State:
         self.at(num)
         text = num.text
         is_hex_int = text.lower().lstrip("+-").startswith("0x") and "p" not in text.lower()
-        if num.is_float and not is_hex_int and not text.startswith("'") and any(
-            c in text for c in ".eEpP"
+        if (
+            num.is_float
+            and not is_hex_int
+            and not text.startswith("'")
+            and any(c in text for c in ".eEpP")
         ):
             return num.float_value
         if num.is_int:
@@ -325,14 +333,28 @@ class State:
             return value
         return self.eval_field_chain(dot, value, var, var.ident[1:], args, final)
 
-    def eval_field_chain(self, dot: Any, receiver: Any, node: n.Node, ident: list[str],
-                         args: list[n.Node] | None, final: Any) -> Any:
+    def eval_field_chain(
+        self,
+        dot: Any,
+        receiver: Any,
+        node: n.Node,
+        ident: list[str],
+        args: list[n.Node] | None,
+        final: Any,
+    ) -> Any:
         for name in ident[:-1]:
             receiver = self.eval_field(dot, name, node, None, _MISSING, receiver)
         return self.eval_field(dot, ident[-1], node, args, final, receiver)
 
-    def eval_field(self, dot: Any, name: str, node: n.Node, args: list[n.Node] | None,
-                   final: Any, receiver: Any) -> Any:
+    def eval_field(
+        self,
+        dot: Any,
+        name: str,
+        node: n.Node,
+        args: list[n.Node] | None,
+        final: Any,
+        receiver: Any,
+    ) -> Any:
         if receiver is NO_VALUE:
             return NO_VALUE
         typ = "interface {}" if isinstance(receiver, Iface) else type_name(receiver)
@@ -359,22 +381,24 @@ class State:
             return NO_VALUE
         self.errorf(f"can't evaluate field {name} in type {typ}")
 
-    def eval_function(self, dot: Any, ident: n.Identifier, cmd: n.Node, args: list[n.Node] | None,
-                      final: Any) -> Any:
+    def eval_function(
+        self, dot: Any, ident: n.Identifier, cmd: n.Node, args: list[n.Node] | None, final: Any
+    ) -> Any:
         self.at(ident)
         fn = self.funcs.get(ident.name)
         if fn is None:
             self.errorf(f'"{ident.name}" is not a defined function')
         return self.eval_call(dot, fn, cmd, ident.name, args, final)
 
-    def eval_call(self, dot: Any, fn: GoFunc, node: n.Node, name: str,
-                  args: list[n.Node] | None, final: Any) -> Any:
+    def eval_call(
+        self, dot: Any, fn: GoFunc, node: n.Node, name: str, args: list[n.Node] | None, final: Any
+    ) -> Any:
         from automation.gotemplate.calls import call
 
         return call(self, dot, fn, node, name, args[1:] if args else [], final)
 
     # -- arguments ------------------------------------------------------------------------
-    def eval_arg(self, dot: Any, typ: str, node: n.Node) -> Any:  # noqa: PLR0911
+    def eval_arg(self, dot: Any, typ: str, node: n.Node) -> Any:
         from automation.gotemplate.calls import validate
 
         self.at(node)
@@ -385,8 +409,9 @@ class State:
                 return None
             self.errorf(f"cannot assign nil to {typ}")
         if isinstance(node, n.Field):
-            return validate(self, self.eval_field_chain(dot, dot, node, node.ident, [node],
-                                                        _MISSING), typ)
+            return validate(
+                self, self.eval_field_chain(dot, dot, node, node.ident, [node], _MISSING), typ
+            )
         if isinstance(node, n.Variable):
             return validate(self, self.eval_variable(dot, node, [], _MISSING), typ)
         if isinstance(node, n.Pipe):
@@ -397,7 +422,7 @@ class State:
             return validate(self, self.eval_chain(dot, node, [], _MISSING), typ)
         return self.eval_literal(typ, node)
 
-    def eval_literal(self, typ: str, node: n.Node) -> Any:  # noqa: PLR0911
+    def eval_literal(self, typ: str, node: n.Node) -> Any:
         if typ == "bool":
             if isinstance(node, n.Bool):
                 return node.value
@@ -433,8 +458,14 @@ def _string_keyed(value: Any) -> bool:
     )
 
 
-def execute(text: str, main: str, trees: Mapping[str, n.ListNode], funcs: Mapping[str, GoFunc],
-            data: Any, limits: Limits) -> str:
+def execute(
+    text: str,
+    main: str,
+    trees: Mapping[str, n.ListNode],
+    funcs: Mapping[str, GoFunc],
+    data: Any,
+    limits: Limits,
+) -> str:
     state = State(text, main, trees, funcs, limits)
     state.push("$", data)
     try:

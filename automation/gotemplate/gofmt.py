@@ -23,8 +23,17 @@ from automation.gotemplate.values import (
     unbox,
 )
 
-_ESC = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-        "\v": "\\v", "\\": "\\\\", '"': '\\"'}
+_ESC = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    "\\": "\\\\",
+    '"': '\\"',
+}
 
 
 def _printable(c: str) -> bool:
@@ -134,7 +143,7 @@ def _go_exponent(text: str) -> str:
     return text
 
 
-def fmt_v(v: Any, plus: bool = False, top: bool = True) -> str:  # noqa: PLR0911
+def fmt_v(v: Any, plus: bool = False, top: bool = True) -> str:
     """``%v`` (``%+v`` with ``plus``) of a value."""
     v = unbox(v)
     if v is NO_VALUE:
@@ -154,16 +163,22 @@ def fmt_v(v: Any, plus: bool = False, top: bool = True) -> str:  # noqa: PLR0911
         if text is not None:
             return text
         if plus:
-            parts = [f"{n}:{fmt_v(x, plus, False)}" for n, x in zip(v.go_fields,
-                                                                     v.field_values())]
+            parts = [
+                f"{n}:{fmt_v(x, plus, False)}"
+                for n, x in zip(v.go_fields, v.field_values(), strict=True)
+            ]
         else:
             parts = [fmt_v(x, plus, False) for x in v.field_values()]
         return "{" + " ".join(parts) + "}"
     mapping = items_of(v)
     if mapping is not None:
-        return "map[" + " ".join(
-            f"{fmt_v(k, plus, False)}:{fmt_v(x, plus, False)}" for k, x in sorted_items(mapping)
-        ) + "]"
+        return (
+            "map["
+            + " ".join(
+                f"{fmt_v(k, plus, False)}:{fmt_v(x, plus, False)}" for k, x in sorted_items(mapping)
+            )
+            + "]"
+        )
     seq = seq_of(v)
     if seq is not None:
         return "[" + " ".join(fmt_v(x, plus, False) for x in seq) + "]"
@@ -197,5 +212,4 @@ def bad_verb(verb: str, arg: Any) -> str:
     return f"%!{verb}({type_name(arg)}={fmt_v(arg)})"
 
 
-__all__ = ["GoMap", "GoSlice", "bad_verb", "fmt_v", "format_float", "quote", "sprint",
-           "sprintln"]
+__all__ = ["GoMap", "GoSlice", "bad_verb", "fmt_v", "format_float", "quote", "sprint", "sprintln"]

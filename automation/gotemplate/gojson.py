@@ -5,7 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from automation.gotemplate.values import GoMap, GoSlice, GoStruct, items_of, seq_of, type_name, unbox
+from automation.gotemplate.values import (
+    GoMap,
+    GoSlice,
+    GoStruct,
+    items_of,
+    seq_of,
+    type_name,
+    unbox,
+)
 
 
 class UnsupportedError(Exception):
@@ -52,7 +60,7 @@ def _float(f: float) -> str:
 def struct_members(s: GoStruct) -> list[tuple[str, Any]]:
     members: list[tuple[str, Any]] = []
     tags = getattr(s, "go_json", {})
-    for name, value in zip(s.go_fields, s.field_values()):
+    for name, value in zip(s.go_fields, s.field_values(), strict=True):
         tag = tags.get(name, name)
         if tag == "":
             members.extend(struct_members(value))
@@ -64,7 +72,7 @@ def struct_members(s: GoStruct) -> list[tuple[str, Any]]:
     return members
 
 
-def encode(v: Any, escape_html: bool = True, indent: str = "", level: int = 0) -> str:  # noqa: C901, PLR0911
+def encode(v: Any, escape_html: bool = True, indent: str = "", level: int = 0) -> str:
     v = unbox(v)
     nl = "\n" + indent * (level + 1) if indent else ""
     end = "\n" + indent * level if indent else ""
@@ -83,25 +91,40 @@ def encode(v: Any, escape_html: bool = True, indent: str = "", level: int = 0) -
         members = struct_members(v)
         if not members:
             return "{}"
-        return "{" + ",".join(
-            nl + _string(k, escape_html) + sep + encode(x, escape_html, indent, level + 1)
-            for k, x in members) + end + "}"
+        return (
+            "{"
+            + ",".join(
+                nl + _string(k, escape_html) + sep + encode(x, escape_html, indent, level + 1)
+                for k, x in members
+            )
+            + end
+            + "}"
+        )
     mapping = items_of(v)
     if mapping is not None:
         if isinstance(v, GoMap) and not v.type_name.startswith("map[string]"):
             raise UnsupportedError(f"json: unsupported type: {type_name(v)}")
         if not mapping:
             return "{}"
-        return "{" + ",".join(
-            nl + _string(str(k), escape_html) + sep + encode(mapping[k], escape_html, indent,
-                                                              level + 1)
-            for k in sorted(mapping)) + end + "}"
+        return (
+            "{"
+            + ",".join(
+                nl
+                + _string(str(k), escape_html)
+                + sep
+                + encode(mapping[k], escape_html, indent, level + 1)
+                for k in sorted(mapping)
+            )
+            + end
+            + "}"
+        )
     seq = seq_of(v)
     if seq is not None:
         if not seq:
             return "[]"
-        return "[" + ",".join(nl + encode(x, escape_html, indent, level + 1)
-                              for x in seq) + end + "]"
+        return (
+            "[" + ",".join(nl + encode(x, escape_html, indent, level + 1) for x in seq) + end + "]"
+        )
     raise UnsupportedError(f"json: unsupported type: {type_name(v)}")
 
 

@@ -154,7 +154,7 @@ class _Lexer:
             if not self.lex_one():
                 return False
 
-    def lex_one(self) -> bool:  # noqa: C901, PLR0911, PLR0912 - Go's lexInsideAction switch
+    def lex_one(self) -> bool:
         c = self.peek()
         if c == "":
             self.error("unclosed action")

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-            "\\": "\\", "'": "'", '"': '"'}
+_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+}
 
 
 def unquote(quoted: str) -> str | None:
@@ -18,7 +28,7 @@ def unquote(quoted: str) -> str | None:
     return _unescape(quoted[1:-1], quoted[0])
 
 
-def _unescape(body: str, quote: str) -> str | None:  # noqa: C901, PLR0911, PLR0912
+def _unescape(body: str, quote: str) -> str | None:
     out: list[str] = []
     i = 0
     while i < len(body):
@@ -84,8 +94,9 @@ def parse_number(text: str, is_char: bool) -> tuple[bool, bool, int, float] | No
     if as_int is not None:
         return True, True, as_int, float(as_int)
     try:
-        value = float.fromhex(clean) if clean.lower().lstrip("+-").startswith("0x") else float(
-            clean)
+        value = (
+            float.fromhex(clean) if clean.lower().lstrip("+-").startswith("0x") else float(clean)
+        )
     except ValueError:
         return None
     if value == int(value) and abs(value) < 2**63:

@@ -216,6 +216,24 @@ class Else:
 
 
 Node = Union[  # noqa: UP007 - a runtime alias used in isinstance-free annotations
-    Text, Identifier, Variable, Dot, Nil, Field, Chain, Bool, Number, String, Command, Pipe,
-    Action, ListNode, Branch, TemplateCall, Break, Continue, End, Else,
+    Text,
+    Identifier,
+    Variable,
+    Dot,
+    Nil,
+    Field,
+    Chain,
+    Bool,
+    Number,
+    String,
+    Command,
+    Pipe,
+    Action,
+    ListNode,
+    Branch,
+    TemplateCall,
+    Break,
+    Continue,
+    End,
+    Else,
 ]

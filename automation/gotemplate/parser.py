@@ -36,8 +36,19 @@ def _go_quote(text: str) -> str:
 
 
 _OPERANDS = frozenset(
-    ("bool", "char_const", "dot", "field", "ident", "number", "nil", "raw", "string", "var",
-     "lparen")
+    (
+        "bool",
+        "char_const",
+        "dot",
+        "field",
+        "ident",
+        "number",
+        "nil",
+        "raw",
+        "string",
+        "var",
+        "lparen",
+    )
 )
 
 
@@ -173,7 +184,7 @@ class Parser:
     def action(self) -> n.Node:
         tok = self.next_non_space()
         if tok.kind == "keyword":
-            handler = {
+            handlers: dict[str, Callable[[], n.Node]] = {
                 "block": self.block_control,
                 "break": lambda: self.loop_control(tok, "break"),
                 "continue": lambda: self.loop_control(tok, "continue"),
@@ -183,8 +194,8 @@ class Parser:
                 "range": lambda: self.branch("range", allow_else_if=False),
                 "template": self.template_control,
                 "with": lambda: self.branch("with", allow_else_if=True),
-            }[tok.val]
-            return handler()
+            }
+            return handlers[tok.val]()
         self.backup()
         tok = self.peek()
         return n.Action(tok.pos, tok.line, self.pipeline("command", "right"))
@@ -339,7 +350,7 @@ class Parser:
             self.errorf(f"unexpected . after term {_go_quote(str(node))}")
         return chain
 
-    def term(self) -> n.Node | None:  # noqa: PLR0911 - one return per operand kind
+    def term(self) -> n.Node | None:
         tok = self.next_non_space()
         kind = tok.kind
         if kind == "ident":

@@ -9,7 +9,7 @@ from automation.gotemplate.values import GoStruct, Int64, items_of, seq_of, type
 
 
 class Spec:
-    __slots__ = ("minus", "plus", "sharp", "space", "zero", "width", "prec")
+    __slots__ = ("minus", "plus", "prec", "sharp", "space", "width", "zero")
 
     def __init__(self) -> None:
         self.minus = self.plus = self.sharp = self.space = self.zero = False
@@ -17,7 +17,7 @@ class Spec:
         self.prec: int | None = None
 
 
-def sprintf(fmt: str, *args: Any) -> str:  # noqa: C901, PLR0912
+def sprintf(fmt: str, *args: Any) -> str:
     out: list[str] = []
     argi = 0
     i = 0
@@ -100,7 +100,7 @@ def _pad(text: str, spec: Spec, verb: str) -> str:
     return " " * fill + text
 
 
-def format_arg(verb: str, arg: Any, spec: Spec, depth: int = 0) -> str:  # noqa: C901, PLR0911, PLR0912
+def format_arg(verb: str, arg: Any, spec: Spec, depth: int = 0) -> str:
     v = unbox(arg)
     if depth and v is None and verb != "T":
         return "<nil>"
@@ -123,19 +123,26 @@ def format_arg(verb: str, arg: Any, spec: Spec, depth: int = 0) -> str:  # noqa:
         if verb in "eEfFgG":
             prec = spec.prec if spec.prec is not None else (6 if verb in "eEfF" else -1)
             text = format_float(v, verb, prec)
-            return ("+" + text if spec.plus and v >= 0 else
-                    " " + text if spec.space and v >= 0 else text)
+            return (
+                "+" + text
+                if spec.plus and v >= 0
+                else " " + text
+                if spec.space and v >= 0
+                else text
+            )
         return bad_verb(verb, v)
     if isinstance(v, str):
         if verb == "s":
             return _prec(v, spec)
         if verb == "q":
-            return "`" + v + "`" if spec.sharp and "`" not in v else quote(
-                _prec(v, spec), spec.plus)
+            return (
+                "`" + v + "`" if spec.sharp and "`" not in v else quote(_prec(v, spec), spec.plus)
+            )
         if verb in "xX":
             data = _prec(v, spec).encode("utf-8", "surrogateescape")
             text = (" " if spec.space else "").join(
-                ("0x" if spec.sharp else "") + f"{b:02x}" for b in data)
+                ("0x" if spec.sharp else "") + f"{b:02x}" for b in data
+            )
             return text.upper().replace("0X", "0X") if verb == "X" else text
         return bad_verb(verb, v)
     seq = seq_of(v)
@@ -145,10 +152,14 @@ def format_arg(verb: str, arg: Any, spec: Spec, depth: int = 0) -> str:  # noqa:
     if mapping is not None:
         from automation.gotemplate.values import sorted_items
 
-        return "map[" + " ".join(
-            f"{format_arg(verb, k, spec, depth + 1)}:{format_arg(verb, x, spec, depth + 1)}"
-            for k, x in sorted_items(mapping)
-        ) + "]"
+        return (
+            "map["
+            + " ".join(
+                f"{format_arg(verb, k, spec, depth + 1)}:{format_arg(verb, x, spec, depth + 1)}"
+                for k, x in sorted_items(mapping)
+            )
+            + "]"
+        )
     if isinstance(v, GoStruct):
         return "{" + " ".join(format_arg(verb, x, spec, depth + 1) for x in v.field_values()) + "}"
     return bad_verb(verb, v)
@@ -158,7 +169,7 @@ def _prec(text: str, spec: Spec) -> str:
     return text if spec.prec is None else text[: spec.prec]
 
 
-def _int(verb: str, v: int, spec: Spec, arg: Any) -> str:  # noqa: PLR0911
+def _int(verb: str, v: int, spec: Spec, arg: Any) -> str:
     sign = "-" if v < 0 else ("+" if spec.plus else (" " if spec.space else ""))
     mag = abs(v)
     if verb == "d":

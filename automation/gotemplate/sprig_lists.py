@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import re2
@@ -14,7 +15,6 @@ from automation.gotemplate.values import (
     NO_VALUE,
     FuncError,
     GoFunc,
-    GoMap,
     GoSlice,
     GoStruct,
     Int64,
@@ -188,8 +188,9 @@ def values(d: dict[str, Any]) -> list[Any]:
 
 def sort_alpha(v: Any) -> GoSlice:
     if seq_of(v) is not None:
-        return GoSlice(sorted(strslice(v), key=lambda s: s.encode("utf-8", "surrogateescape")),
-                       "[]string")
+        return GoSlice(
+            sorted(strslice(v), key=lambda s: s.encode("utf-8", "surrogateescape")), "[]string"
+        )
     return GoSlice([strval(v)], "[]string")
 
 
@@ -221,7 +222,7 @@ def until_step(start: int, stop: int, step: int) -> list[int]:
 
 
 def _int_op(name: str) -> GoFunc:
-    ops = {
+    ops: dict[str, Callable[..., Any]] = {
         "add": lambda *xs: Int64(sum(to_int64(x) for x in xs)),
         "add1": lambda x: Int64(to_int64(x) + 1),
         "sub": lambda a, b: Int64(to_int64(a) - to_int64(b)),
@@ -231,8 +232,13 @@ def _int_op(name: str) -> GoFunc:
         "max": lambda a, *xs: Int64(max([to_int64(a), *(to_int64(x) for x in xs)])),
         "min": lambda a, *xs: Int64(min([to_int64(a), *(to_int64(x) for x in xs)])),
     }
-    params = {"add": (_ANY,), "add1": (_ANY,), "sub": (_ANY, _ANY), "div": (_ANY, _ANY),
-              "mod": (_ANY, _ANY)}.get(name, (_ANY, _ANY))
+    params = {
+        "add": (_ANY,),
+        "add1": (_ANY,),
+        "sub": (_ANY, _ANY),
+        "div": (_ANY, _ANY),
+        "mod": (_ANY, _ANY),
+    }.get(name, (_ANY, _ANY))
     variadic = name in ("add", "mul", "max", "min")
     return GoFunc(ops[name], params, variadic=variadic)
 
@@ -384,8 +390,9 @@ def _ternary(vt: Any, vf: Any, v: bool) -> Any:
 LIST_FUNCS: dict[str, GoFunc] = {
     "default": GoFunc(default, (_ANY, _ANY), variadic=True),
     "empty": GoFunc(empty, (_ANY,)),
-    "coalesce": GoFunc(lambda *v: next((x for x in v if not empty(x)), None), (_ANY,),
-                       variadic=True),
+    "coalesce": GoFunc(
+        lambda *v: next((x for x in v if not empty(x)), None), (_ANY,), variadic=True
+    ),
     "all": GoFunc(lambda *v: all(not empty(x) for x in v), (_ANY,), variadic=True),
     "any": GoFunc(lambda *v: any(not empty(x) for x in v), (_ANY,), variadic=True),
     "compact": GoFunc(compact, (_ANY,)),
@@ -410,8 +417,9 @@ LIST_FUNCS: dict[str, GoFunc] = {
     "keys": GoFunc(keys, (_DICT,), variadic=True),
     "values": GoFunc(values, (_DICT,)),
     "pick": GoFunc(lambda d, *ks: {k: d[k] for k in ks if k in d}, (_DICT, _S), variadic=True),
-    "omit": GoFunc(lambda d, *ks: {k: x for k, x in d.items() if k not in ks}, (_DICT, _S),
-                   variadic=True),
+    "omit": GoFunc(
+        lambda d, *ks: {k: x for k, x in d.items() if k not in ks}, (_DICT, _S), variadic=True
+    ),
     "append": GoFunc(push, (_ANY, _ANY)),
     "push": GoFunc(push, (_ANY, _ANY)),
     "prepend": GoFunc(prepend, (_ANY, _ANY)),
@@ -434,7 +442,6 @@ LIST_FUNCS: dict[str, GoFunc] = {
     "regexReplaceAllLiteral": GoFunc(regex_replace_literal, (_S, _S, _S)),
     "regexSplit": GoFunc(regex_split, (_S, _S, _I)),
     "regexQuoteMeta": GoFunc(lambda s: re2.escape(s), (_S,)),
-    **{name: _int_op(name) for name in ("add", "add1", "sub", "mul", "div", "mod", "max",
-                                         "min")},
+    **{name: _int_op(name) for name in ("add", "add1", "sub", "mul", "div", "mod", "max", "min")},
 }
 LIST_FUNCS["biggest"] = LIST_FUNCS["max"]

@@ -252,7 +252,7 @@ STRING_FUNCS: dict[str, GoFunc] = {
     "nindent": GoFunc(lambda n, v: "\n" + indent(n, v), (_I, _S)),
     "replace": GoFunc(lambda old, new, src: src.replace(old, new), (_S, _S, _S)),
     "plural": GoFunc(plural, (_S, _S, _I)),
-    "sha1sum": GoFunc(lambda s: hashlib.sha1(_bytes(s)).hexdigest(), (_S,)),  # noqa: S324
+    "sha1sum": GoFunc(lambda s: hashlib.sha1(_bytes(s)).hexdigest(), (_S,)),
     "sha256sum": GoFunc(lambda s: hashlib.sha256(_bytes(s)).hexdigest(), (_S,)),
     "adler32sum": GoFunc(_adler32, (_S,)),
     "toString": GoFunc(strval, (_ANY,)),

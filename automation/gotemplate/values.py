@@ -109,7 +109,7 @@ def elem(container: Any, v: Any) -> Any:
     return v
 
 
-def type_name(v: Any) -> str:  # noqa: PLR0911 - one per Go kind
+def type_name(v: Any) -> str:
     """Go's ``%T`` / ``reflect.Type.String()`` of a value."""
     v = unbox(v)
     if v is None:
@@ -137,7 +137,7 @@ def type_name(v: Any) -> str:  # noqa: PLR0911 - one per Go kind
     return type(v).__name__
 
 
-def kind(v: Any) -> str:  # noqa: PLR0911
+def kind(v: Any) -> str:
     """Go's ``reflect.Kind`` name."""
     v = unbox(v)
     if v is None or v is NO_VALUE:

@@ -28,8 +28,7 @@ def dataset(name: str) -> Any:
         return json.loads(json.dumps(spec["json"]))
     flux = spec["flux"]
     changes = build_changeset(
-        (c[0], ObjectId(c[1], c[2], c[3], c[4]), Change(c[5], c[6], c[7]))
-        for c in flux["changes"]
+        (c[0], ObjectId(c[1], c[2], c[3], c[4]), Change(c[5], c[6], c[7])) for c in flux["changes"]
     )
     return template_data(flux["automation"][0], flux["automation"][1], flux["values"], changes)
 
