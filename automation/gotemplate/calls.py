@@ -14,6 +14,7 @@ from automation.gotemplate.values import (
     GoSlice,
     Iface,
     Int64,
+    check_size,
     is_true,
     type_name,
     unbox,
@@ -92,6 +93,8 @@ def call(
         argv = [unbox(a) if a is not NO_VALUE else None for a in argv]
     try:
         result = fn.fn(*argv)
+        if isinstance(result, str):
+            check_size(len(result))
     except FuncError as err:
         state.at(node)
         state.errorf(f"error calling {name}: {err}")

@@ -20,6 +20,7 @@ from automation.gotemplate.values import (
     GoFunc,
     GoMap,
     GoStruct,
+    SizeError,
     Iface,
     elem,
     is_true,
@@ -248,7 +249,11 @@ class State:
             return
         if isinstance(val, GoFunc):
             self.errorf(f"can't print {node} of type {type_name(val)}")
-        self.write(fmt_v(val))
+        try:
+            text = fmt_v(val)
+        except SizeError as err:
+            self.errorf(str(err), LimitError)
+        self.write(text)
 
     # -- pipelines ------------------------------------------------------------------------
     def eval_pipeline(self, dot: Any, pipe: n.Pipe | None) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
 from automation.gotemplate.values import (
@@ -17,6 +18,7 @@ from automation.gotemplate.values import (
     GoSlice,
     GoStruct,
     items_of,
+    joined,
     seq_of,
     sorted_items,
     type_name,
@@ -169,19 +171,19 @@ def fmt_v(v: Any, plus: bool = False, top: bool = True) -> str:
             ]
         else:
             parts = [fmt_v(x, plus, False) for x in v.field_values()]
-        return "{" + " ".join(parts) + "}"
+        return "{" + joined(parts, " ") + "}"
     mapping = items_of(v)
     if mapping is not None:
         return (
             "map["
-            + " ".join(
+            + joined(
                 f"{fmt_v(k, plus, False)}:{fmt_v(x, plus, False)}" for k, x in sorted_items(mapping)
             )
             + "]"
         )
     seq = seq_of(v)
     if seq is not None:
-        return "[" + " ".join(fmt_v(x, plus, False) for x in seq) + "]"
+        return "[" + joined((fmt_v(x, plus, False) for x in seq), " ") + "]"
     if isinstance(v, GoFunc):
         return "0x0"
     return str(v)
@@ -193,16 +195,17 @@ def _is_string(v: Any) -> bool:
 
 def sprint(*args: Any) -> str:
     """fmt.Sprint: a space between operands when neither is a string."""
-    out: list[str] = []
-    for i, a in enumerate(args):
-        if i > 0 and not _is_string(a) and not _is_string(args[i - 1]):
-            out.append(" ")
-        out.append(fmt_v(a))
-    return "".join(out)
+
+    def parts() -> Iterator[str]:
+        for i, a in enumerate(args):
+            space = i > 0 and not _is_string(a) and not _is_string(args[i - 1])
+            yield (" " if space else "") + fmt_v(a)
+
+    return joined(parts(), "")
 
 
 def sprintln(*args: Any) -> str:
-    return " ".join(fmt_v(a) for a in args) + "\n"
+    return joined((fmt_v(a) for a in args), " ") + "\n"
 
 
 def bad_verb(verb: str, arg: Any) -> str:

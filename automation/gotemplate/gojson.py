@@ -10,6 +10,7 @@ from automation.gotemplate.values import (
     GoSlice,
     GoStruct,
     items_of,
+    joined,
     seq_of,
     type_name,
     unbox,
@@ -93,9 +94,12 @@ def encode(v: Any, escape_html: bool = True, indent: str = "", level: int = 0) -
             return "{}"
         return (
             "{"
-            + ",".join(
-                nl + _string(k, escape_html) + sep + encode(x, escape_html, indent, level + 1)
-                for k, x in members
+            + joined(
+                (
+                    nl + _string(k, escape_html) + sep + encode(x, escape_html, indent, level + 1)
+                    for k, x in members
+                ),
+                ",",
             )
             + end
             + "}"
@@ -108,12 +112,15 @@ def encode(v: Any, escape_html: bool = True, indent: str = "", level: int = 0) -
             return "{}"
         return (
             "{"
-            + ",".join(
-                nl
-                + _string(str(k), escape_html)
-                + sep
-                + encode(mapping[k], escape_html, indent, level + 1)
-                for k in sorted(mapping)
+            + joined(
+                (
+                    nl
+                    + _string(str(k), escape_html)
+                    + sep
+                    + encode(mapping[k], escape_html, indent, level + 1)
+                    for k in sorted(mapping)
+                ),
+                ",",
             )
             + end
             + "}"
@@ -123,7 +130,10 @@ def encode(v: Any, escape_html: bool = True, indent: str = "", level: int = 0) -
         if not seq:
             return "[]"
         return (
-            "[" + ",".join(nl + encode(x, escape_html, indent, level + 1) for x in seq) + end + "]"
+            "["
+            + joined((nl + encode(x, escape_html, indent, level + 1) for x in seq), ",")
+            + end
+            + "]"
         )
     raise UnsupportedError(f"json: unsupported type: {type_name(v)}")
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from automation.gotemplate.gofmt import bad_verb, fmt_v, format_float, quote
-from automation.gotemplate.values import GoStruct, Int64, items_of, seq_of, type_name, unbox
+from automation.gotemplate.values import (
+    GoStruct,
+    Int64,
+    check_size,
+    items_of,
+    joined,
+    seq_of,
+    type_name,
+    unbox,
+)
 
 
 class Spec:
@@ -77,6 +86,7 @@ def sprintf(fmt: str, *args: Any) -> str:
         if argi >= len(args):
             out.append(f"%!{verb}(MISSING)")
             continue
+        check_size(spec.prec or 0)
         out.append(_pad(format_arg(verb, args[argi], spec), spec, verb))
         argi += 1
     if argi < len(args):
@@ -88,6 +98,7 @@ def sprintf(fmt: str, *args: Any) -> str:
 
 
 def _pad(text: str, spec: Spec, verb: str) -> str:
+    check_size(spec.width or 0)
     if spec.width is None or len(text) >= spec.width:
         return text
     fill = spec.width - len(text)
@@ -147,21 +158,25 @@ def format_arg(verb: str, arg: Any, spec: Spec, depth: int = 0) -> str:
         return bad_verb(verb, v)
     seq = seq_of(v)
     if seq is not None:
-        return "[" + " ".join(format_arg(verb, x, spec, depth + 1) for x in seq) + "]"
+        return "[" + joined((format_arg(verb, x, spec, depth + 1) for x in seq), " ") + "]"
     mapping = items_of(v)
     if mapping is not None:
         from automation.gotemplate.values import sorted_items
 
         return (
             "map["
-            + " ".join(
+            + joined(
                 f"{format_arg(verb, k, spec, depth + 1)}:{format_arg(verb, x, spec, depth + 1)}"
                 for k, x in sorted_items(mapping)
             )
             + "]"
         )
     if isinstance(v, GoStruct):
-        return "{" + " ".join(format_arg(verb, x, spec, depth + 1) for x in v.field_values()) + "}"
+        return (
+            "{"
+            + joined((format_arg(verb, x, spec, depth + 1) for x in v.field_values()), " ")
+            + "}"
+        )
     return bad_verb(verb, v)
 
 

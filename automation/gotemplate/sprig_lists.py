@@ -12,12 +12,14 @@ from automation.gotemplate.gofmt import quote
 from automation.gotemplate.gojson import UnsupportedError, decode_value, encode
 from automation.gotemplate.sprig_strings import strslice, strval, to_int64
 from automation.gotemplate.values import (
+    MAX_ITEMS,
     NO_VALUE,
     FuncError,
     GoFunc,
     GoSlice,
     GoStruct,
     Int64,
+    check_size,
     is_true,
     items_of,
     kind,
@@ -28,7 +30,6 @@ from automation.gotemplate.values import (
 
 _ANY, _S, _I, _B = "interface {}", "string", "int", "bool"
 _DICT = "map[string]interface {}"
-MAX_ITEMS = 100_000
 
 
 def empty(v: Any) -> bool:
@@ -133,6 +134,7 @@ def concat(*lists: Any) -> list[Any]:
     out: list[Any] = []
     for v in lists:
         out.extend(_list_op("concat", v))
+        check_size(len(out), MAX_ITEMS)
     return out
 
 
@@ -216,8 +218,7 @@ def until(count: int) -> list[int]:
 def until_step(start: int, stop: int, step: int) -> list[int]:
     if step == 0 or (step > 0 and start >= stop) or (step < 0 and start <= stop):
         return []
-    if abs((stop - start) // step) > MAX_ITEMS:
-        raise FuncError(f"list of more than {MAX_ITEMS} items")
+    check_size(abs((stop - start) // step), MAX_ITEMS)
     return list(range(start, stop, step))
 
 
@@ -356,12 +357,24 @@ def _group(m: Any, name: str) -> str:
     return value or ""
 
 
+def _bounded_sub(regex: str, s: str, replacement: Callable[[Any], str]) -> str:
+    size = [len(s)]
+
+    def one(m: Any) -> str:
+        text = replacement(m)
+        size[0] += len(text)
+        check_size(size[0])
+        return text
+
+    return str(_compile(regex).sub(one, s))
+
+
 def regex_replace_all(regex: str, s: str, repl: str) -> str:
-    return str(_compile(regex).sub(lambda m: expand(repl, m), s))
+    return _bounded_sub(regex, s, lambda m: expand(repl, m))
 
 
 def regex_replace_literal(regex: str, s: str, repl: str) -> str:
-    return str(_compile(regex).sub(lambda _m: repl, s))
+    return _bounded_sub(regex, s, lambda _m: repl)
 
 
 def regex_split(regex: str, s: str, n: int) -> GoSlice:

@@ -18,6 +18,8 @@ from automation.gotemplate.values import (
     GoSlice,
     GoStruct,
     Int64,
+    check_size,
+    joined,
     seq_of,
     unbox,
 )
@@ -114,8 +116,26 @@ def cat(*items: Any) -> str:
 
 
 def indent(spaces: int, v: str) -> str:
+    check_size(max(spaces, 0) * (v.count("\n") + 1) + len(v))
     pad = " " * spaces
     return pad + v.replace("\n", "\n" + pad)
+
+
+def repeat(count: int, s: str) -> str:
+    if count < 0:
+        raise FuncError("strings: negative Repeat count")
+    check_size(count * len(s))
+    return s * count
+
+
+def replace(old: str, new: str, src: str) -> str:
+    hits = len(src) + 1 if old == "" else src.count(old)
+    check_size(len(src) + hits * max(len(new) - len(old), 0))
+    return src.replace(old, new)
+
+
+def join(sep: str, v: Any) -> str:
+    return joined(strslice(v), sep)
 
 
 def plural(one: str, many: str, count: int) -> str:
@@ -236,7 +256,7 @@ STRING_FUNCS: dict[str, GoFunc] = {
     "title": GoFunc(title, (_S,)),
     "untitle": GoFunc(untitle, (_S,)),
     "substr": GoFunc(substr, (_I, _I, _S)),
-    "repeat": GoFunc(lambda n, s: s * n, (_I, _S)),
+    "repeat": GoFunc(repeat, (_I, _S)),
     "trimall": GoFunc(lambda a, b: b.strip(a), (_S, _S)),
     "trimAll": GoFunc(lambda a, b: b.strip(a), (_S, _S)),
     "trimSuffix": GoFunc(lambda a, b: b.removesuffix(a), (_S, _S)),
@@ -250,7 +270,7 @@ STRING_FUNCS: dict[str, GoFunc] = {
     "cat": GoFunc(cat, (_ANY,), variadic=True),
     "indent": GoFunc(indent, (_I, _S)),
     "nindent": GoFunc(lambda n, v: "\n" + indent(n, v), (_I, _S)),
-    "replace": GoFunc(lambda old, new, src: src.replace(old, new), (_S, _S, _S)),
+    "replace": GoFunc(replace, (_S, _S, _S)),
     "plural": GoFunc(plural, (_S, _S, _I)),
     "sha1sum": GoFunc(lambda s: hashlib.sha1(_bytes(s)).hexdigest(), (_S,)),
     "sha256sum": GoFunc(lambda s: hashlib.sha256(_bytes(s)).hexdigest(), (_S,)),
@@ -264,7 +284,7 @@ STRING_FUNCS: dict[str, GoFunc] = {
     "splitList": GoFunc(lambda sep, s: _str_list(_go_split(s, sep, -1)), (_S, _S)),
     "splitn": GoFunc(splitn, (_S, _I, _S)),
     "toStrings": GoFunc(lambda v: _str_list(strslice(v)), (_ANY,)),
-    "join": GoFunc(lambda sep, v: sep.join(strslice(v)), (_S, _ANY)),
+    "join": GoFunc(join, (_S, _ANY)),
     "b64enc": GoFunc(lambda s: base64.b64encode(_bytes(s)).decode(), (_S,)),
     "b64dec": GoFunc(b64dec, (_S,)),
     "b32enc": GoFunc(lambda s: base64.b32encode(_bytes(s)).decode(), (_S,)),

@@ -10,7 +10,7 @@ so every value knows its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -75,6 +75,34 @@ class GoFunc:
 
 class FuncError(Exception):
     """A function returned an error (Go: ``error calling NAME: MSG``)."""
+
+
+# The largest string or list any one function or print may build: the output cap of a
+# commit message is far below, and checking sizes before allocating keeps memory bounded.
+MAX_TEXT = 1 << 20
+MAX_ITEMS = 100_000
+
+
+class SizeError(FuncError):
+    """A value would exceed ``MAX_TEXT`` characters or ``MAX_ITEMS`` items."""
+
+
+def check_size(n: int, limit: int = MAX_TEXT) -> None:
+    if n > limit:
+        raise SizeError(
+            f"result larger than {limit} {'characters' if limit == MAX_TEXT else 'items'}"
+        )
+
+
+def joined(parts: Iterable[str], sep: str = " ") -> str:
+    """``sep.join(parts)``, failing as soon as the result would pass ``MAX_TEXT``."""
+    out: list[str] = []
+    size = 0
+    for part in parts:
+        size += len(part) + len(sep)
+        check_size(size)
+        out.append(part)
+    return sep.join(out)
 
 
 class _NoValue:
