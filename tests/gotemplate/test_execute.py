@@ -37,11 +37,11 @@ def test_render_bounds(text: str, message: str) -> None:
         '{{ replace "" (repeat 1000 "y") (repeat 10000 "x") }}',
         '{{ printf "%*d" 1000000000 1 }}',
         '{{ printf "%.1000000000f" 1.0 }}',
-        '{{ until 1000000000 }}',
+        "{{ until 1000000000 }}",
         '{{ regexReplaceAll "" (repeat 10000 "x") (repeat 1000 "y") }}',
         '{{ $s := repeat 100000 "x" }}{{ range until 40 }}{{ $s = print $s $s }}{{ end }}',
         '{{ $l := list }}{{ $s := repeat 100000 "x" }}{{ range until 100 }}'
-        "{{ $l = append $l $s }}{{ end }}{{ join \"\" $l }}",
+        '{{ $l = append $l $s }}{{ end }}{{ join "" $l }}',
         '{{ $l := list }}{{ $s := repeat 100000 "x" }}{{ range until 100 }}'
         "{{ $l = append $l $s }}{{ end }}{{ $l }}",
         '{{ $l := list }}{{ $s := repeat 100000 "x" }}{{ range until 100 }}'
@@ -50,7 +50,7 @@ def test_render_bounds(text: str, message: str) -> None:
 )
 def test_values_are_bounded_before_they_are_built(text: str) -> None:
     start = time.monotonic()
-    with pytest.raises(TemplateError, match="larger than|exceed"):
+    with pytest.raises(TemplateError, match=r"larger than|exceed"):
         render(text, Limits(max_output=1 << 22, max_steps=100_000, max_seconds=5.0))
     assert time.monotonic() - start < 2
 
