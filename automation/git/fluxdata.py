@@ -92,6 +92,9 @@ class Change(GoStruct):
 
 _CHANGES = "[]update.Change"
 _OBJECTS = "update.ObjectChanges"
+# Zero values, what ``index`` gives for a missing key: a nil slice, a nil map.
+_NO_CHANGES = GoSlice([], _CHANGES, is_nil=True)
+_NO_OBJECTS = GoMap({}, _OBJECTS, _NO_CHANGES, is_nil=True)
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ class Result(GoStruct):
         merged: dict[ObjectIdentifier, list[Change]] = {}
         for obj, changes in self._walk():
             merged.setdefault(obj, []).extend(changes.items)
-        return GoMap({k: GoSlice(v, _CHANGES) for k, v in merged.items()}, _OBJECTS)
+        return GoMap({k: GoSlice(v, _CHANGES) for k, v in merged.items()}, _OBJECTS, _NO_CHANGES)
 
 
 @dataclass(frozen=True)
@@ -148,10 +151,13 @@ def template_data(
         files.setdefault(path, {}).setdefault(key, []).append(item)
     file_changes = GoMap(
         {
-            path: GoMap({k: GoSlice(v, _CHANGES) for k, v in objects.items()}, _OBJECTS)
+            path: GoMap(
+                {k: GoSlice(v, _CHANGES) for k, v in objects.items()}, _OBJECTS, _NO_CHANGES
+            )
             for path, objects in files.items()
         },
         "map[string]update.ObjectChanges",
+        _NO_OBJECTS,
         is_nil=not files,
     )
     return TemplateData(

@@ -23,6 +23,7 @@ from automation.gotemplate.sprig_lists import LIST_FUNCS
 from automation.gotemplate.sprig_strings import STRING_FUNCS
 from automation.gotemplate.values import GoFunc, GoMap, GoSlice, GoStruct, Int64
 
+_INTERNAL = (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError)
 FUNCS: Mapping[str, GoFunc] = MappingProxyType({**BUILTINS, **STRING_FUNCS, **LIST_FUNCS})
 
 
@@ -35,7 +36,10 @@ class Template:
     trees: Mapping[str, ListNode] = field(repr=False)
 
     def execute(self, data: Any, limits: Limits | None = None) -> str:
-        return execute(self.text, self.name, self.trees, FUNCS, data, limits or Limits())
+        try:
+            return execute(self.text, self.name, self.trees, FUNCS, data, limits or Limits())
+        except _INTERNAL as err:  # a bug here must not become a traceback in the daemon
+            raise ExecError(f"template: {self.name}: internal error: {err!r}") from None
 
 
 def parse(text: str, name: str = "template") -> Template:
@@ -44,6 +48,8 @@ def parse(text: str, name: str = "template") -> Template:
         trees = _parse(text, name, FUNCS.__contains__)
     except RecursionError:
         raise ParseError(f"template: {name}: nesting is too deep") from None
+    except _INTERNAL as err:  # a bug here must not become a traceback in the daemon
+        raise ParseError(f"template: {name}: internal error: {err!r}") from None
     return Template(text, name, MappingProxyType(trees))
 
 

@@ -208,7 +208,7 @@ def urlquery(*args: Any) -> str:
 def _eval_args(args: tuple[Any, ...]) -> str:
     if len(args) == 1 and isinstance(unbox(args[0]), str):
         return str(unbox(args[0]))
-    return sprint(*args)
+    return sprint(*("<no value>" if unbox(a) is None else a for a in args))
 
 
 def _call(fn: Any, *args: Any) -> Any:

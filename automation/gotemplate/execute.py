@@ -231,7 +231,7 @@ class State:
             self.errorf(f'template "{node.name}" not defined')
         if self.depth >= MAX_DEPTH:
             self.errorf(f"exceeded maximum template depth ({MAX_DEPTH})", LimitError)
-        dot = self.eval_pipeline(dot, node.pipe) if node.pipe is not None else dot
+        dot = self.eval_pipeline(dot, node.pipe)
         saved = self.vars, self.name
         self.vars, self.name = [["$", dot]], node.name
         self.depth += 1

@@ -84,6 +84,8 @@ def format_float(f: float, fmt: str = "g", prec: int = -1) -> str:
             digits, point = _shortest(f)
             return _fixed_from_digits(f, digits, point)
         return f"{f:.{prec}f}"
+    if fmt == "G":
+        return format_float(f, "g", prec).upper()
     # 'g'
     if prec < 0:
         digits, point = _shortest(f)

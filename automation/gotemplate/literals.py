@@ -99,6 +99,8 @@ def parse_number(text: str, is_char: bool) -> tuple[bool, bool, int, float] | No
         )
     except ValueError:
         return None
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
     if value == int(value) and abs(value) < 2**63:
         return True, True, int(value), value
     return False, True, 0, value

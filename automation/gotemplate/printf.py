@@ -131,6 +131,8 @@ def format_arg(verb: str, arg: Any, spec: Spec, depth: int = 0) -> str:
     if isinstance(v, int):
         return _int(verb, int(v), spec, arg)
     if isinstance(v, float):
+        if verb in "xX":
+            return _hex_float(v, verb)
         if verb in "eEfFgG":
             prec = spec.prec if spec.prec is not None else (6 if verb in "eEfF" else -1)
             text = format_float(v, verb, prec)
@@ -151,9 +153,10 @@ def format_arg(verb: str, arg: Any, spec: Spec, depth: int = 0) -> str:
             )
         if verb in "xX":
             data = _prec(v, spec).encode("utf-8", "surrogateescape")
-            text = (" " if spec.space else "").join(
-                ("0x" if spec.sharp else "") + f"{b:02x}" for b in data
-            )
+            if spec.space:
+                text = " ".join(("0x" if spec.sharp else "") + f"{b:02x}" for b in data)
+            else:
+                text = ("0x" if spec.sharp and data else "") + data.hex()
             return text.upper().replace("0X", "0X") if verb == "X" else text
         return bad_verb(verb, v)
     seq = seq_of(v)
@@ -178,6 +181,17 @@ def format_arg(verb: str, arg: Any, spec: Spec, depth: int = 0) -> str:
             + "}"
         )
     return bad_verb(verb, v)
+
+
+def _hex_float(v: float, verb: str) -> str:
+    """Go's %x of a float64: 0x1.cp+01."""
+    text = v.hex()  # -0x1.c000000000000p+1
+    sign = "-" if text.startswith("-") else ""
+    mantissa, _, exp = text.lstrip("-").partition("p")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    exp_value = int(exp)
+    text = f"{sign}{mantissa}p{'-' if exp_value < 0 else '+'}{abs(exp_value):02d}"
+    return text.upper() if verb == "X" else text
 
 
 def _prec(text: str, spec: Spec) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import re2
@@ -47,7 +47,12 @@ def default(d: Any, *given: Any) -> Any:
     return given[0]
 
 
+_NIL_DEREF = "runtime error: invalid memory address or nil pointer dereference"
+
+
 def _seq(name: str, v: Any) -> list[Any]:
+    if unbox(v) is None:
+        raise FuncError(_NIL_DEREF)
     seq = seq_of(v)
     if seq is None:
         raise FuncError(f"Cannot find {name} on type {kind(v)}")
@@ -55,6 +60,8 @@ def _seq(name: str, v: Any) -> list[Any]:
 
 
 def _list_op(name: str, v: Any) -> list[Any]:
+    if unbox(v) is None:
+        raise FuncError(_NIL_DEREF)
     seq = seq_of(v)
     if seq is None:
         raise FuncError(f"Cannot {name} on type {kind(v)}")
@@ -307,8 +314,19 @@ def regex_match(regex: str, s: str) -> bool:
         return False
 
 
+def _go_matches(regex: str, s: str) -> Iterator[Any]:
+    """Successive matches as Go's FindAll gives them: an empty match right after the
+    previous match is ignored."""
+    previous_end = -1
+    for m in _compile(regex).finditer(s):
+        if m.start() == m.end() == previous_end:
+            continue
+        previous_end = m.end()
+        yield m
+
+
 def regex_find_all(regex: str, s: str, n: int) -> GoSlice:
-    found = [m.group(0) for m in _compile(regex).finditer(s)]
+    found = [m.group(0) for m in _go_matches(regex, s)]
     return GoSlice(found if n < 0 else found[:n], "[]string")
 
 
@@ -358,15 +376,16 @@ def _group(m: Any, name: str) -> str:
 
 
 def _bounded_sub(regex: str, s: str, replacement: Callable[[Any], str]) -> str:
-    size = [len(s)]
-
-    def one(m: Any) -> str:
+    out: list[str] = []
+    size, last = len(s), 0
+    for m in _go_matches(regex, s):
         text = replacement(m)
-        size[0] += len(text)
-        check_size(size[0])
-        return text
-
-    return str(_compile(regex).sub(one, s))
+        size += len(text)
+        check_size(size)
+        out += [s[last : m.start()], text]
+        last = m.end()
+    out.append(s[last:])
+    return "".join(out)
 
 
 def regex_replace_all(regex: str, s: str, repl: str) -> str:
@@ -384,7 +403,7 @@ def regex_split(regex: str, s: str, n: int) -> GoSlice:
         return GoSlice([""], "[]string")
     parts: list[str] = []
     beg = end = 0
-    for m in _compile(regex).finditer(s):
+    for m in _go_matches(regex, s):
         if n > 0 and len(parts) == n - 1:
             break
         end = m.start()
@@ -458,3 +477,31 @@ LIST_FUNCS: dict[str, GoFunc] = {
     **{name: _int_op(name) for name in ("add", "add1", "sub", "mul", "div", "mod", "max", "min")},
 }
 LIST_FUNCS["biggest"] = LIST_FUNCS["max"]
+LIST_FUNCS["pluck"] = GoFunc(
+    lambda name, *ds: [d[name] for d in ds if name in d], (_S, _DICT), variadic=True
+)
+# Sprig's must* variants return the error their plain form panics with: same text here.
+for _name in (
+    "append",
+    "push",
+    "prepend",
+    "first",
+    "rest",
+    "last",
+    "initial",
+    "reverse",
+    "uniq",
+    "without",
+    "has",
+    "slice",
+    "compact",
+    "toJson",
+    "fromJson",
+    "regexMatch",
+    "regexFindAll",
+    "regexFind",
+    "regexReplaceAll",
+    "regexReplaceAllLiteral",
+    "regexSplit",
+):
+    LIST_FUNCS["must" + _name[0].upper() + _name[1:]] = LIST_FUNCS[_name]

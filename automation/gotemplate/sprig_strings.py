@@ -170,8 +170,10 @@ def nospace(s: str) -> str:
 def b64dec(s: str) -> str:
     try:
         return _text(base64.b64decode(s, validate=True))
-    except (binascii.Error, ValueError) as err:
-        return f"illegal base64 data: {err}"
+    except (binascii.Error, ValueError):
+        alphabet = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        bad = next((i for i, c in enumerate(s) if c not in alphabet), len(s))
+        return f"illegal base64 data at input byte {bad}"
 
 
 def b32dec(s: str) -> str:

@@ -110,7 +110,7 @@ def test_removed_fields_name_their_replacement(template: str, hint: str) -> None
         ("a\n\n{% for c in Changed.Changes %}", r"^line 3: '\{% for' is Jinja2 syntax"),
         ("{{ Changed.Changes }}", r"fields start with a dot.*'\{\{ \.Changed \}\}'"),
         ("x\n{{ .Changed.Nope }}", r"^line 2: failed to run.*can't evaluate field Nope"),
-        ("{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}", "steps"),
+        ("{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}", "steps|to render"),
         ("{{ upper 1 }}", "at <1>: expected string; found 1"),
         ("{{ .Changed.Changes | upper }}", "wrong type for value; expected string; got"),
     ],
