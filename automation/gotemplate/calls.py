@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from automation.gotemplate import nodes as n
 from automation.gotemplate.errors import TemplateError
 from automation.gotemplate.values import (
+    MISSING,
     NO_VALUE,
     FuncError,
     GoFunc,
@@ -65,9 +66,7 @@ def _static_type(value: Any) -> str:
 def call(
     state: State, dot: Any, fn: GoFunc, node: n.Node, name: str, args: list[n.Node], final: Any
 ) -> Any:
-    from automation.gotemplate.execute import _MISSING
-
-    has_final = final is not _MISSING
+    has_final = final is not MISSING
     num_in = len(args) + (1 if has_final else 0)
     num_params = len(fn.params)
     if fn.variadic:
@@ -85,7 +84,7 @@ def call(
     argv: list[Any] = []
     for i, arg in enumerate(args):
         typ = fn.params[i] if i < num_fixed else fn.params[-1]
-        argv.append(state.eval_arg(dot, typ, arg))
+        argv.append(eval_arg(state, dot, typ, arg))
     if has_final:
         typ = fn.params[-1] if not fn.variadic or num_in - 1 >= num_fixed else fn.params[num_in - 1]
         argv.append(validate(state, final, typ))
@@ -113,9 +112,59 @@ def _and_or(
 ) -> Any:
     value: Any = NO_VALUE
     for arg in args:
-        value = state.eval_arg(dot, "reflect.Value", arg)
+        value = eval_arg(state, dot, "reflect.Value", arg)
         if is_true(value)[0] == (name == "or"):
             return value
     if has_final:
         value = final
     return value
+
+
+def eval_arg(state: State, dot: Any, typ: str, node: n.Node) -> Any:
+    state.at(node)
+    if isinstance(node, n.Dot):
+        return validate(state, dot, typ)
+    if isinstance(node, n.Nil):
+        if typ in ("interface {}", "reflect.Value") or typ.startswith(("[]", "map[")):
+            return None
+        state.errorf(f"cannot assign nil to {typ}")
+    if isinstance(node, n.Field):
+        return validate(
+            state, state.eval_field_chain(dot, dot, node, node.ident, [node], MISSING), typ
+        )
+    if isinstance(node, n.Variable):
+        return validate(state, state.eval_variable(dot, node, [], MISSING), typ)
+    if isinstance(node, n.Pipe):
+        return validate(state, state.eval_pipeline(dot, node), typ)
+    if isinstance(node, n.Identifier):
+        return validate(state, state.eval_function(dot, node, node, None, MISSING), typ)
+    if isinstance(node, n.Chain):
+        return validate(state, state.eval_chain(dot, node, [], MISSING), typ)
+    return eval_literal(state, typ, node)
+
+
+def eval_literal(state: State, typ: str, node: n.Node) -> Any:
+    if typ == "bool":
+        if isinstance(node, n.Bool):
+            return node.value
+        state.errorf(f"expected bool; found {node}")
+    if typ == "string":
+        if isinstance(node, n.String):
+            return node.text
+        state.errorf(f"expected string; found {node}")
+    if typ in ("int", "int64"):
+        if isinstance(node, n.Number) and node.is_int:
+            return node.int_value
+        state.errorf(f"expected integer; found {node}")
+    if typ == "float64":
+        if isinstance(node, n.Number) and node.is_float:
+            return node.float_value
+        state.errorf(f"expected float; found {node}")
+    if typ in ("interface {}", "reflect.Value"):
+        if isinstance(node, n.Bool):
+            return node.value
+        if isinstance(node, n.Number):
+            return state.ideal_constant(node)
+        if isinstance(node, n.String):
+            return node.text
+    state.errorf(f"can't handle {node} for arg of type {typ}")

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from automation.gotemplate import nodes as n
+from automation.gotemplate.calls import call, eval_arg
 from automation.gotemplate.errors import ExecError, LimitError
 from automation.gotemplate.gofmt import fmt_v
 from automation.gotemplate.values import (
+    MISSING,
     NO_VALUE,
-    FuncError,
     GoFunc,
     GoMap,
     GoStruct,
@@ -33,7 +34,6 @@ from automation.gotemplate.values import (
     unbox,
 )
 
-_MISSING: Any = object()
 MAX_DEPTH = 100
 
 
@@ -99,8 +99,6 @@ class State:
             raise cls(f"template: {self.name}: {message}")
         location, line = self.location()
         context = str(self.node)
-        if len(context) > CONTEXT_LIMIT:
-            context = context[:CONTEXT_LIMIT] + "..."
         raise cls(f'template: {location}: executing "{self.name}" at <{context}>: {message}', line)
 
     def write(self, text: str) -> None:
@@ -260,7 +258,7 @@ class State:
         if pipe is None:
             return NO_VALUE
         self.at(pipe)
-        value = _MISSING
+        value = MISSING
         for cmd in pipe.cmds:
             value = self.eval_command(dot, cmd, value)
             if isinstance(value, Iface):
@@ -275,7 +273,7 @@ class State:
         return value
 
     def not_a_function(self, args: list[n.Node], final: Any) -> None:
-        if len(args) > 1 or final is not _MISSING:
+        if len(args) > 1 or final is not MISSING:
             self.errorf(f"can't give argument to non-function {args[0]}")
 
     def eval_command(self, dot: Any, cmd: n.Command, final: Any) -> Any:
@@ -327,7 +325,7 @@ class State:
         self.at(chain)
         if isinstance(chain.node, n.Nil):
             self.errorf(f"indirection through explicit nil in {chain}")
-        pipe = self.eval_arg(dot, "interface {}", chain.node)
+        pipe = eval_arg(self, dot, "interface {}", chain.node)
         return self.eval_field_chain(dot, pipe, chain, chain.fields, args, final)
 
     def eval_variable(self, dot: Any, var: n.Variable, args: list[n.Node], final: Any) -> Any:
@@ -348,7 +346,7 @@ class State:
         final: Any,
     ) -> Any:
         for name in ident[:-1]:
-            receiver = self.eval_field(dot, name, node, None, _MISSING, receiver)
+            receiver = self.eval_field(dot, name, node, None, MISSING, receiver)
         return self.eval_field(dot, ident[-1], node, args, final, receiver)
 
     def eval_field(
@@ -366,7 +364,7 @@ class State:
         value = unbox(receiver)
         if value is None:
             self.errorf(f"nil pointer evaluating {typ}.{name}")
-        has_args = (args is not None and len(args) > 1) or final is not _MISSING
+        has_args = (args is not None and len(args) > 1) or final is not MISSING
         if isinstance(value, GoStruct):
             method = struct_method(value, name)
             if method is not None:
@@ -398,63 +396,7 @@ class State:
     def eval_call(
         self, dot: Any, fn: GoFunc, node: n.Node, name: str, args: list[n.Node] | None, final: Any
     ) -> Any:
-        from automation.gotemplate.calls import call
-
         return call(self, dot, fn, node, name, args[1:] if args else [], final)
-
-    # -- arguments ------------------------------------------------------------------------
-    def eval_arg(self, dot: Any, typ: str, node: n.Node) -> Any:
-        from automation.gotemplate.calls import validate
-
-        self.at(node)
-        if isinstance(node, n.Dot):
-            return validate(self, dot, typ)
-        if isinstance(node, n.Nil):
-            if typ in ("interface {}", "reflect.Value") or typ.startswith(("[]", "map[")):
-                return None
-            self.errorf(f"cannot assign nil to {typ}")
-        if isinstance(node, n.Field):
-            return validate(
-                self, self.eval_field_chain(dot, dot, node, node.ident, [node], _MISSING), typ
-            )
-        if isinstance(node, n.Variable):
-            return validate(self, self.eval_variable(dot, node, [], _MISSING), typ)
-        if isinstance(node, n.Pipe):
-            return validate(self, self.eval_pipeline(dot, node), typ)
-        if isinstance(node, n.Identifier):
-            return validate(self, self.eval_function(dot, node, node, None, _MISSING), typ)
-        if isinstance(node, n.Chain):
-            return validate(self, self.eval_chain(dot, node, [], _MISSING), typ)
-        return self.eval_literal(typ, node)
-
-    def eval_literal(self, typ: str, node: n.Node) -> Any:
-        if typ == "bool":
-            if isinstance(node, n.Bool):
-                return node.value
-            self.errorf(f"expected bool; found {node}")
-        if typ == "string":
-            if isinstance(node, n.String):
-                return node.text
-            self.errorf(f"expected string; found {node}")
-        if typ in ("int", "int64"):
-            if isinstance(node, n.Number) and node.is_int:
-                return node.int_value
-            self.errorf(f"expected integer; found {node}")
-        if typ == "float64":
-            if isinstance(node, n.Number) and node.is_float:
-                return node.float_value
-            self.errorf(f"expected float; found {node}")
-        if typ in ("interface {}", "reflect.Value"):
-            if isinstance(node, n.Bool):
-                return node.value
-            if isinstance(node, n.Number):
-                return self.ideal_constant(node)
-            if isinstance(node, n.String):
-                return node.text
-        self.errorf(f"can't handle {node} for arg of type {typ}")
-
-
-CONTEXT_LIMIT = 1 << 30
 
 
 def _string_keyed(value: Any) -> bool:
@@ -477,6 +419,4 @@ def execute(
         state.walk(data, trees[main])
     except RecursionError:
         state.errorf("template nesting is too deep", LimitError)
-    except FuncError as err:  # pragma: no cover - calls wraps these
-        state.errorf(str(err))
     return "".join(state.out)

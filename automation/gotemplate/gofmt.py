@@ -14,8 +14,6 @@ from typing import Any
 from automation.gotemplate.values import (
     NO_VALUE,
     GoFunc,
-    GoMap,
-    GoSlice,
     GoStruct,
     items_of,
     joined,
@@ -96,7 +94,7 @@ def format_float(f: float, fmt: str = "g", prec: int = -1) -> str:
     if prec == 0:
         prec = 1
     text = f"{f:.{prec}g}"
-    return _go_exponent(text)
+    return text
 
 
 def _shortest(f: float) -> tuple[str, int]:
@@ -139,12 +137,7 @@ def _exp(f: float, prec: int, shortest: bool) -> str:
         mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
         exp = point - 1 if digits != "0" else 0
         return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    return _go_exponent(f"{f:.{prec}e}")
-
-
-def _go_exponent(text: str) -> str:
-    """Python writes e+06 like Go; keep at least two exponent digits (Python does too)."""
-    return text
+    return f"{f:.{prec}e}"
 
 
 def fmt_v(v: Any, plus: bool = False, top: bool = True) -> str:
@@ -215,6 +208,3 @@ def bad_verb(verb: str, arg: Any) -> str:
     if arg is None:
         return f"%!{verb}(<nil>)"
     return f"%!{verb}({type_name(arg)}={fmt_v(arg)})"
-
-
-__all__ = ["GoMap", "GoSlice", "bad_verb", "fmt_v", "format_float", "quote", "sprint", "sprintln"]

@@ -113,6 +113,8 @@ class _NoValue:
 
 
 NO_VALUE: Any = _NoValue()
+# "No final argument": the first command of a pipeline gets no piped value.
+MISSING: Any = object()
 
 
 class Iface:
