@@ -898,6 +898,15 @@ FLUX_MORE = [
     "{{ sha256sum (toJson .Changed.Changes) | trunc 12 }}",
 ]
 
+# image-automation-controller docs/spec/v1/imageupdateautomations.md, verbatim.
+FLUX_SPEC_DOCS = [
+    "Automated image update\n\nAutomation name: {{ .AutomationObject }}\n\nFiles:\n{{ range $filename, $_ := .Changed.FileChanges -}}\n- {{ $filename }}\n{{ end -}}\n\nObjects:\n{{ range $resource, $changes := .Changed.Objects -}}\n- {{ $resource.Kind }} {{ $resource.Name }}\n  Changes:\n{{- range $_, $change := $changes }}\n    - {{ $change.OldValue }} -> {{ $change.NewValue }}\n{{ end -}}\n{{ end -}}\n",
+    'Automated image update\n\nAutomation name: {{ .AutomationObject }}\n\nFiles:\n{{ range $filename, $_ := .Changed.FileChanges -}}\n- {{ $filename }}\n{{ end -}}\n\nObjects:\n{{ range $resource, $changes := .Changed.Objects -}}\n- {{ $resource.Kind | lower }} {{ $resource.Name | lower }}\n  Changes:\n{{- range $_, $change := $changes }}\n  {{ if contains "5.0.3" $change.NewValue -}}\n    - {{ $change.OldValue }} -> {{ $change.NewValue }}\n  {{ else -}}\n    [skip ci] wrong image\n  {{ end -}}\n{{ end -}}\n{{ end -}}\n',
+    "Automated image update by Flux for cluster {{ .Values.cluster }}.",
+    'Perform automatic image update\n\nAutomation name: {{ .AutomationObject }}\n\n{{- $ChangeId := .AutomationObject -}}\n{{- $ChangeId = printf "%s%s" $ChangeId ( .Changed.FileChanges | toString ) -}}\n{{- $ChangeId = printf "%s%s" $ChangeId ( .Changed.Objects | toString ) -}}\n{{- $ChangeId = printf "%s%s" $ChangeId ( .Changed.Changes | toString ) }}\nChange-Id: {{ printf "I%s" ( sha256sum $ChangeId | trunc 40 ) }}\n',
+    "{{range .Changed.Changes}}{{print .OldValue}} -> {{println .NewValue}}{{end}}",
+]
+
 
 def main() -> None:
     cases = []
@@ -911,6 +920,7 @@ def main() -> None:
         GERRIT,
         *REAL_WORLD,
         *FLUX_MORE,
+        *FLUX_SPEC_DOCS,
     ]
     for data in ("flux_one", "flux_aggregate", "flux_many", "flux_empty"):
         for i, template in enumerate(flux_templates):
