@@ -163,5 +163,6 @@ def template_data(
     return TemplateData(
         AutomationObject=NamespacedName(namespace, name),
         Changed=Result(file_changes),
-        Values=GoMap(dict(values), "map[string]string", ""),
+        # No messageTemplateValues decodes to a nil map in Flux (JSON null in toJson).
+        Values=GoMap(dict(values), "map[string]string", "", is_nil=not values),
     )

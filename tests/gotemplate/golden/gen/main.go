@@ -16,13 +16,13 @@ import (
 )
 
 type fluxData struct {
-	Automation [2]string          `json:"automation"`
-	Values     map[string]string  `json:"values"`
-	Changes    [][8]string        `json:"changes"`
+	Automation [2]string         `json:"automation"`
+	Values     map[string]string `json:"values"`
+	Changes    [][8]string       `json:"changes"`
 }
 
 type dataset struct {
-	Flux *fluxData  `json:"flux"`
+	Flux *fluxData   `json:"flux"`
 	JSON interface{} `json:"json"`
 }
 
@@ -73,6 +73,10 @@ func build(d dataset) interface{} {
 	data := source.TemplateData{
 		AutomationObject: types.NamespacedName{Namespace: d.Flux.Automation[0], Name: d.Flux.Automation[1]},
 		Values:           d.Flux.Values,
+	}
+	if len(data.Values) == 0 {
+		// An ImageUpdateAutomation without messageTemplateValues: a nil map.
+		data.Values = nil
 	}
 	for _, c := range d.Flux.Changes {
 		id := update.ObjectIdentifier{ResourceIdentifier: yaml.ResourceIdentifier{
