@@ -74,7 +74,7 @@ def _compile(source: str) -> Template:
     if jinja:
         line = source.count("\n", 0, jinja.start()) + 1
         raise MessageTemplateError(
-            f"line {line}: '{jinja.group(0)}' is Jinja2 syntax; messageTemplate is a Go "
+            f"template line {line}: '{jinja.group(0)}' is Jinja2 syntax; messageTemplate is a Go "
             "text/template, e.g. '{{ range .Changed.Changes }}{{ .NewValue }}{{ end }}'",
             line,
         )
@@ -82,7 +82,8 @@ def _compile(source: str) -> Template:
         return parse(source, TEMPLATE_NAME)
     except ParseError as err:
         raise MessageTemplateError(
-            f"line {err.line}: unable to create commit message template from spec: {_hint(err)}",
+            f"template line {err.line}: unable to create commit message template from spec: "
+            + _hint(err),
             err.line,
         ) from None
 
@@ -93,7 +94,7 @@ def render(template: Template, data: TemplateData) -> str:
     except ExecError as err:
         hint = _hint(err)
         prefix = "" if hint != str(err) else "failed to run template from spec: "
-        raise MessageTemplateError(f"line {err.line}: {prefix}{hint}", err.line) from None
+        raise MessageTemplateError(f"template line {err.line}: {prefix}{hint}", err.line) from None
 
 
 def sample_changes() -> ChangeSet:

@@ -35,7 +35,7 @@ def errors_for(tmp_path: Path, template: str, capsys: pytest.CaptureFixture[str]
     [
         (
             "        Update\n        {% for c in Changed.Changes %}{{ c.NewValue }}{% endfor %}",
-            "line 2: '{% for' is Jinja2 syntax",
+            "template line 2: '{% for' is Jinja2 syntax",
         ),
         (
             "        Images:\n        {{ range .Updated.Images -}}\n        - {{ . }}\n"
@@ -45,7 +45,7 @@ def errors_for(tmp_path: Path, template: str, capsys: pytest.CaptureFixture[str]
         ),
         (
             "        x\n        {{ range .Changed.Changes }}{{ .Image }}{{ end }}",
-            "line 2: failed to run template from spec: template: commit message:2:31: "
+            "template line 2: failed to run template from spec: template: commit message:2:31: "
             'executing "commit message" at <.Image>: can\'t evaluate field Image in type '
             "update.Change",
         ),

@@ -106,10 +106,10 @@ def test_removed_fields_name_their_replacement(template: str, hint: str) -> None
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
-        ("ok\n{{ if }}", r"^line 2: unable to create .*missing value for if"),
-        ("a\n\n{% for c in Changed.Changes %}", r"^line 3: '\{% for' is Jinja2 syntax"),
+        ("ok\n{{ if }}", r"^template line 2: unable to create .*missing value for if"),
+        ("a\n\n{% for c in Changed.Changes %}", r"^template line 3: '\{% for' is Jinja2 syntax"),
         ("{{ Changed.Changes }}", r"fields start with a dot.*'\{\{ \.Changed \}\}'"),
-        ("x\n{{ .Changed.Nope }}", r"^line 2: failed to run.*can't evaluate field Nope"),
+        ("x\n{{ .Changed.Nope }}", r"^template line 2: failed to run.*can't evaluate field Nope"),
         ("{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}", "steps|to render"),
         ("{{ upper 1 }}", "at <1>: expected string; found 1"),
         ("{{ .Changed.Changes | upper }}", "wrong type for value; expected string; got"),
@@ -127,7 +127,7 @@ def test_check_template_accepts_data_dependent_calls() -> None:
 
 
 def test_syntax_errors_fail_at_construction() -> None:
-    with pytest.raises(MessageTemplateError, match="commit message template: line 1"):
+    with pytest.raises(MessageTemplateError, match="commit message template: template line 1"):
         MessageTemplate("{{ .x", "ns", "n")
 
 
