@@ -246,12 +246,12 @@ class _Lexer:
     def lex_quote(self, quote: str) -> bool:
         while True:
             c = self.peek()
-            self.pos += 1
-            if c == "\\" and self.peek() not in ("", "\n"):
+            if c:
                 self.pos += 1
+            if c == "\\" and self.peek() not in ("", "\n"):
+                self.pos += 1  # an escaped character, the closing quote included
                 continue
-            if c in ("", "\n") or (c == "\\"):
-                self.pos -= 1 if c == "" else 0
+            if c in ("", "\n", "\\"):
                 kind = "quoted string" if quote == '"' else "character constant"
                 self.error(f"unterminated {kind}")
                 return False
