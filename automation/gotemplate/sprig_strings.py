@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import math
 import posixpath
 import zlib
 from typing import Any
@@ -138,6 +139,60 @@ def join(sep: str, v: Any) -> str:
     return joined(strslice(v), sep)
 
 
+def swapcase(s: str) -> str:
+    """goutils.SwapCase: case flipped; a lower-case letter after a space becomes title case."""
+    out, after_space = [], True
+    for c in s:
+        if c.isupper() or c.istitle():
+            out.append(c.lower())
+            after_space = False
+        elif c.islower():
+            out.append(c.title() if after_space else c.upper())
+            after_space = False
+        else:
+            out.append(c)
+            after_space = c.isspace()
+    return "".join(out)
+
+
+def initials(s: str) -> str:
+    """goutils.Initials: the first byte of each space-separated word, read as a rune
+    (so a multi-byte letter gives the Latin-1 character of its first byte, as in Go)."""
+    out, gap = [], True
+    for ch in _bytes(s):
+        if chr(ch).isspace():
+            gap = True
+        elif gap:
+            out.append(chr(ch))
+            gap = False
+    return "".join(out)
+
+
+def _abbreviate(s: str, offset: int, width: int) -> str:
+    """goutils.AbbreviateFull (byte offsets, "..." marker)."""
+    if s == "" or width < 4:
+        return ""
+    b = _bytes(s)
+    if len(b) <= width:
+        return s
+    offset = min(offset, len(b))
+    if len(b) - offset < width - 3:
+        offset = len(b) - (width - 3)
+    if offset <= 4:
+        return _text(b[: width - 3]) + "..."
+    if width < 7:
+        return ""
+    if offset + width - 3 < len(b):
+        return "..." + _abbreviate(_text(b[offset:]), 0, width - 3)
+    return "..." + _text(b[len(b) - (width - 3) :])
+
+
+def abbrevboth(left: int, right: int, s: str) -> str:
+    if right < 4 or (left > 0 and right < 7):
+        return s
+    return _abbreviate(s, left, right)
+
+
 def plural(one: str, many: str, count: int) -> str:
     return one if count == 1 else many
 
@@ -242,6 +297,14 @@ def _clean(p: str) -> str:
     return cleaned[1:] if cleaned.startswith("//") else cleaned
 
 
+def sprig_round(a: Any, places: int, *round_on: float) -> float:
+    on = round_on[0] if round_on else 0.5
+    power = 10.0**places
+    digit = power * to_float(a)
+    fraction = math.modf(digit)[0]
+    return (math.ceil(digit) if fraction >= on else math.floor(digit)) / power
+
+
 def _fail(msg: str) -> str:
     raise FuncError(msg)
 
@@ -297,4 +360,11 @@ STRING_FUNCS: dict[str, GoFunc] = {
     "ext": GoFunc(_path_ext, (_S,)),
     "isAbs": GoFunc(lambda p: p.startswith("/"), (_S,)),
     "fail": GoFunc(_fail, (_S,)),
+    "swapcase": GoFunc(swapcase, (_S,)),
+    "initials": GoFunc(initials, (_S,)),
+    "abbrev": GoFunc(lambda w, s: s if w < 4 else _abbreviate(s, 0, w), (_I, _S)),
+    "abbrevboth": GoFunc(abbrevboth, (_I, _I, _S)),
+    "floor": GoFunc(lambda a: float(math.floor(to_float(a))), (_ANY,)),
+    "ceil": GoFunc(lambda a: float(math.ceil(to_float(a))), (_ANY,)),
+    "round": GoFunc(sprig_round, (_ANY, _I, "float64"), variadic=True),
 }

@@ -862,6 +862,18 @@ MORE = [
     '{{ html "<" 1 }} {{ js "</script>" }} {{ urlquery "é x" 1 }}',
     "{{ html .nil }} {{ js .missing }} {{ urlquery .list }}",
 ]
+SPRIG_MORE = [
+    '{{ swapcase "Hello wORLD  élan Ünï" }}',
+    '{{ initials "ab cd\\tef  gh" }}',
+    "{{ initials .u }}",
+    '{{ abbrev 5 "hello world" }} {{ abbrev 3 "hello" }} {{ abbrev 20 .s }}',
+    '{{ abbrevboth 5 10 "1234567890abcdefghij" }} {{ abbrevboth 0 6 .image }}',
+    "{{ abbrevboth 2 6 .image }} {{ abbrevboth 100 10 .image }}",
+    '{{ floor 1.7 }} {{ ceil 1.2 }} {{ floor "-2.5" }} {{ ceil .n }}',
+    '{{ round 3.14159 2 }} {{ round 2.5 0 }} {{ round 1.44 1 0.4 }} {{ round "7.777" 1 }}',
+    "{{ round -1.5 0 }} {{ typeOf (floor 1) }}",
+    "{{ round 1 }}",
+]
 FLUX_MORE = [
     '{{ printf "%+v" . }}',
     '{{ printf "%T|%T|%T" .AutomationObject .Changed .Values }}',
@@ -934,6 +946,7 @@ def main() -> None:
         "parse_error": PARSE_ERRORS,
         "exec_error": EXEC_ERRORS,
         "more": MORE,
+        "sprig_more": SPRIG_MORE,
     }
     for group, templates in groups.items():
         for i, template in enumerate(templates):
