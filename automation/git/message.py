@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 
 from automation.errors import StalledError
 from automation.git.fluxdata import TemplateData, template_data
-from automation.gotemplate import ExecError, Limits, ParseError, Template, TemplateError, parse
+from automation.gotemplate import (
+    UNSUPPORTED_SPRIG,
+    ExecError,
+    Limits,
+    ParseError,
+    Template,
+    TemplateError,
+    parse,
+)
 from automation.manifests.changeset import Change, ChangeSet, ObjectId, build_changeset
 
 # internal/source/source.go defaultMessageTemplate, byte for byte.
@@ -47,6 +55,7 @@ _REMOVED = (
 )
 _JINJA = re.compile(r"\{%-?\s*(for|endfor|if|elif|else|endif|set|macro|block|raw)\b")
 _UNDEFINED_FUNC = re.compile(r'function "([A-Z]\w*)" not defined')
+_UNDEFINED_ANY = re.compile(r'function "(\w+)" not defined')
 
 
 class MessageTemplateError(StalledError):
@@ -63,6 +72,9 @@ def _hint(err: TemplateError) -> str:
     for needle, replacement in _REMOVED:
         if needle in text:
             return replacement
+    unsupported = _UNDEFINED_ANY.search(text)
+    if unsupported and unsupported.group(1) in UNSUPPORTED_SPRIG:
+        return f"{text} (a Sprig function this tool does not implement)"
     missing = _UNDEFINED_FUNC.search(text)
     if missing:
         return f"{text} (fields start with a dot in Go templates: '{{{{ .{missing.group(1)} }}}}')"

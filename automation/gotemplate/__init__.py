@@ -23,6 +23,62 @@ from automation.gotemplate.sprig_lists import LIST_FUNCS
 from automation.gotemplate.sprig_strings import STRING_FUNCS
 from automation.gotemplate.values import GoFunc, GoMap, GoSlice, GoStruct, Int64
 
+# Sprig's hermetic functions that this engine does not implement: a template calling one
+# fails to parse ("function not defined"), and callers can say why.
+UNSUPPORTED_SPRIG = frozenset(
+    [
+        "ago",
+        "bcrypt",
+        "buildCustomCert",
+        "camelcase",
+        "chunk",
+        "decryptAES",
+        "deepCopy",
+        "derivePassword",
+        "dig",
+        "duration",
+        "durationRound",
+        "encryptAES",
+        "genCA",
+        "genCAWithKey",
+        "genPrivateKey",
+        "genSelfSignedCert",
+        "genSelfSignedCertWithKey",
+        "genSignedCert",
+        "genSignedCertWithKey",
+        "htpasswd",
+        "kebabcase",
+        "merge",
+        "mergeOverwrite",
+        "mustChunk",
+        "mustDateModify",
+        "mustDeepCopy",
+        "mustMerge",
+        "mustMergeOverwrite",
+        "mustToDate",
+        "must_date_modify",
+        "semver",
+        "semverCompare",
+        "seq",
+        "shuffle",
+        "snakecase",
+        "toDate",
+        "toDecimal",
+        "unixEpoch",
+        "urlJoin",
+        "urlParse",
+        "wrap",
+        "wrapWith",
+        "add1f",
+        "addf",
+        "subf",
+        "divf",
+        "mulf",
+        "maxf",
+        "minf",
+        "hello",
+    ]
+)
 _INTERNAL = (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError)
 FUNCS: Mapping[str, GoFunc] = MappingProxyType({**BUILTINS, **STRING_FUNCS, **LIST_FUNCS})
 
@@ -55,6 +111,7 @@ def parse(text: str, name: str = "template") -> Template:
 
 __all__ = [
     "FUNCS",
+    "UNSUPPORTED_SPRIG",
     "ExecError",
     "GoMap",
     "GoSlice",

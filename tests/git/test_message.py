@@ -112,6 +112,7 @@ def test_removed_fields_name_their_replacement(template: str, hint: str) -> None
         ("x\n{{ .Changed.Nope }}", r"^template line 2: failed to run.*can't evaluate field Nope"),
         ("{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}", "steps|to render"),
         ("{{ upper 1 }}", "at <1>: expected string; found 1"),
+        ("{{ semver .x }}", "a Sprig function this tool does not implement"),
         ("{{ .Changed.Changes | upper }}", "wrong type for value; expected string; got"),
     ],
 )
