@@ -81,10 +81,10 @@ def policies(registry: RegistryServer, repo: str, remote: GitRemote, extra: str 
             commit:
               author: {{name: bot, email: bot@example.com}}
               messageTemplate: |
-                Update {{{{ AutomationObject }}}}
-                {{% for c in Changed.Changes %}}
-                - {{{{ c.OldValue }}}} -> {{{{ c.NewValue }}}}
-                {{% endfor %}}
+                Update {{{{ .AutomationObject }}}}
+                {{{{ range .Changed.Changes -}}}}
+                - {{{{ .OldValue }}}} -> {{{{ .NewValue }}}}
+                {{{{ end -}}}}
           update: {{path: ./clusters}}
         """)
 

@@ -1,200 +1,176 @@
-"""Commit messages rendered from the automation's ``messageTemplate`` with Jinja2.
+"""Commit messages rendered from the automation's ``messageTemplate``, exactly as Flux does.
 
 In: the template text, the automation's namespace/name, ``messageTemplateValues`` and the
 ``ChangeSet`` of a run. Out: the commit message (str), or a ``MessageTemplateError``.
 
-Syntax is Jinja2 (https://jinja.palletsprojects.com/templates/) in a sandbox, with undefined
-names an error, ``trim_blocks`` and ``lstrip_blocks`` on (a line holding only a ``{% %}`` tag
-leaves no blank line behind). The data mirrors Flux's, with the same field names:
+Flux parses ``spec.git.commit.messageTemplate`` with Go's ``text/template`` plus Sprig's
+hermetic functions and executes it over ``TemplateData`` (see ``fluxdata``); so does this
+module, through ``automation.gotemplate``. An empty template means Flux's default, the
+single line ``Update from image update automation``. Rendering is bounded (output size,
+steps, time) and sees nothing but this data.
 
-- ``AutomationObject``: renders as ``namespace/name``; ``.Namespace``, ``.Name``.
-- ``Values``: the ``messageTemplateValues`` map (``Values.cluster`` or ``Values["cluster"]``).
-- ``Changed.FileChanges``: file path -> object -> list of changes.
-- ``Changed.Objects``: object -> list of changes, merged across files.
-- ``Changed.Changes``: every distinct change once.
-- an object has ``.APIVersion``, ``.Kind``, ``.Namespace``, ``.Name`` and renders as
-  ``Kind/namespace/name``; a change has ``.OldValue``, ``.NewValue``, ``.Setter``.
-
-Flux's Go template ``{{ range $file, $objects := .Changed.FileChanges }}`` becomes
-``{% for file, objects in Changed.FileChanges.items() %}``. Iteration is deterministic:
-files and objects sorted, changes in document order. The removed Flux fields ``.Updated``
-and ``.Changed.ImageResult`` are rejected with a pointer to their replacement.
+``check_template`` is what ``validate`` runs: parse, then render against a sample change
+set, so a template that can never render is reported with its line.
 """
 
 from __future__ import annotations
 
-import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
-from jinja2 import StrictUndefined, Template, TemplateError, nodes
-from jinja2.sandbox import SandboxedEnvironment
-
-from automation.changeset import ChangeSet, ObjectId
+from automation.changeset import Change, ChangeSet, ObjectId, build_changeset
 from automation.errors import StalledError
+from automation.git.fluxdata import TemplateData, template_data
+from automation.gotemplate import (
+    UNSUPPORTED_SPRIG,
+    ExecError,
+    Limits,
+    ParseError,
+    Template,
+    TemplateError,
+    parse,
+)
 
-DEFAULT_TEMPLATE = """\
-Update from image update automation
+# internal/source/source.go defaultMessageTemplate, byte for byte.
+DEFAULT_TEMPLATE = "Update from image update automation"
+TEMPLATE_NAME = "commit message"
+LIMITS = Limits(max_output=256 * 1024, max_steps=200_000, max_seconds=2.0)
 
-{% for file, objects in Changed.FileChanges.items() %}
-- {{ file }}
-{% for object, changes in objects.items() %}
-  - {{ object }}
-{% for change in changes %}
-    - {{ change.OldValue }} -> {{ change.NewValue }} ({{ change.Setter }})
-{% endfor %}
-{% endfor %}
-{% endfor %}
-"""
-_REMOVED = {
-    "Updated": "'.Updated' was removed; use 'Changed.FileChanges', 'Changed.Objects' "
-    "or 'Changed.Changes'",
-    "ImageResult": "'.Changed.ImageResult' was removed; use 'Changed.Changes' "
-    "(each has OldValue, NewValue, Setter)",
-}
+_DOCS = "See: https://fluxcd.io/flux/components/image/imageupdateautomations/#message-template"
+# Flux maps these execution errors to RemovedTemplateFieldError (source.go).
+_REMOVED = (
+    (
+        "can't evaluate field Updated in type source.TemplateData",
+        "template uses removed '.Updated' field. Please use '.Changed' instead. "
+        "For '{{ range .Updated.Images }}' write '{{ range .Changed.Changes }}"
+        "{{ .NewValue }}{{ end }}'; for '.Updated.Files' and '.Updated.Objects' use "
+        "'.Changed.FileChanges' and '.Changed.Objects'. " + _DOCS,
+    ),
+    (
+        "can't evaluate field ImageResult in type update.Result",
+        "template uses removed '.Changed.ImageResult' field. Please use "
+        "'.Changed.FileChanges' or '.Changed.Objects' instead. " + _DOCS,
+    ),
+)
+_JINJA = re.compile(r"\{%-?\s*(for|endfor|if|elif|else|endif|set|macro|block|raw)\b")
+_UNDEFINED_FUNC = re.compile(r'function "([A-Z]\w*)" not defined')
+_UNDEFINED_ANY = re.compile(r'function "(\w+)" not defined')
 
 
 class MessageTemplateError(StalledError):
     """The commit message template is invalid or fails to render."""
 
-
-@dataclass(frozen=True)
-class NamespacedName:
-    Namespace: str
-    Name: str
-
-    def __str__(self) -> str:
-        return f"{self.Namespace}/{self.Name}"
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
 
 
-@dataclass(frozen=True, order=True)
-class ObjectView:
-    APIVersion: str
-    Kind: str
-    Namespace: str
-    Name: str
-
-    def __str__(self) -> str:
-        return f"{self.Kind}/{self.Namespace}/{self.Name}"
-
-
-@dataclass(frozen=True)
-class ChangeView:
-    OldValue: str
-    NewValue: str
-    Setter: str
-
-    def __str__(self) -> str:
-        return f"{self.OldValue} -> {self.NewValue}"
+def _hint(err: TemplateError) -> str:
+    """Flux's wording for removed fields; a pointer for Jinja2 habits."""
+    text = str(err)
+    for needle, replacement in _REMOVED:
+        if needle in text:
+            return replacement
+    unsupported = _UNDEFINED_ANY.search(text)
+    if unsupported and unsupported.group(1) in UNSUPPORTED_SPRIG:
+        return f"{text} (a Sprig function this tool does not implement)"
+    missing = _UNDEFINED_FUNC.search(text)
+    if missing:
+        return f"{text} (fields start with a dot in Go templates: '{{{{ .{missing.group(1)} }}}}')"
+    return text
 
 
-@dataclass(frozen=True)
-class ChangedView:
-    FileChanges: Mapping[str, Mapping[ObjectView, list[ChangeView]]]
-    Objects: Mapping[ObjectView, list[ChangeView]]
-    Changes: list[ChangeView]
+def _compile(source: str) -> Template:
+    jinja = _JINJA.search(source)
+    if jinja:
+        line = source.count("\n", 0, jinja.start()) + 1
+        raise MessageTemplateError(
+            f"template line {line}: '{jinja.group(0)}' is Jinja2 syntax; messageTemplate is a Go "
+            "text/template, e.g. '{{ range .Changed.Changes }}{{ .NewValue }}{{ end }}'",
+            line,
+        )
+    try:
+        return parse(source, TEMPLATE_NAME)
+    except ParseError as err:
+        raise MessageTemplateError(
+            f"template line {err.line}: unable to create commit message template from spec: "
+            + _hint(err),
+            err.line,
+        ) from None
 
 
-def _object_view(obj: ObjectId) -> ObjectView:
-    return ObjectView(obj.api_version, obj.kind, obj.namespace, obj.name)
+def render(template: Template, data: TemplateData) -> str:
+    try:
+        return template.execute(data, LIMITS)
+    except ExecError as err:
+        hint = _hint(err)
+        prefix = "" if hint != str(err) else "failed to run template from spec: "
+        raise MessageTemplateError(f"template line {err.line}: {prefix}{hint}", err.line) from None
 
 
-def changed_view(changes: ChangeSet) -> ChangedView:
-    """The ``Changed`` data of a change set, every map in sorted order."""
-    files: dict[str, dict[ObjectView, list[ChangeView]]] = {}
-    merged: dict[ObjectView, list[ChangeView]] = {}
-    flat: dict[ChangeView, None] = {}
-    for path, obj, change in changes:
-        view = ChangeView(change.old, change.new, change.setter)
-        key = _object_view(obj)
-        files.setdefault(path, {}).setdefault(key, []).append(view)
-        merged.setdefault(key, []).append(view)
-        flat.setdefault(view, None)
-    sorted_files = {
-        path: MappingProxyType(dict(sorted(files[path].items()))) for path in sorted(files)
-    }
-    return ChangedView(
-        FileChanges=MappingProxyType(sorted_files),
-        Objects=MappingProxyType(dict(sorted(merged.items()))),
-        Changes=list(flat),
+def sample_changes() -> ChangeSet:
+    """Changes of the shapes Flux produces: several files and objects, a file without
+    Kubernetes identity (kustomization.yaml), one change repeated in two files."""
+    web = ObjectId("apps/v1", "Deployment", "apps", "web")
+    return build_changeset(
+        [
+            (
+                "apps/web.yaml",
+                web,
+                Change("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web:1.1.0", "flux-system:web"),
+            ),
+            ("apps/web.yaml", web, Change("1.0.0", "1.1.0", "flux-system:web:tag")),
+            (
+                "apps/kustomization.yaml",
+                ObjectId(),
+                Change("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web:1.1.0", "flux-system:web"),
+            ),
+        ]
     )
 
 
-_ENV = SandboxedEnvironment(
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    autoescape=False,
-)
-
-
-def _removed_field(tree: nodes.Template) -> str | None:
-    for name in tree.find_all(nodes.Name):
-        if name.name == "Updated":
-            return _REMOVED["Updated"]
-    for attr in tree.find_all(nodes.Getattr):
-        if attr.attr == "ImageResult":
-            return _REMOVED["ImageResult"]
-    for item in tree.find_all(nodes.Getitem):
-        if isinstance(item.arg, nodes.Const) and item.arg.value == "ImageResult":
-            return _REMOVED["ImageResult"]
-    return None
-
-
-@functools.lru_cache(maxsize=64)
-def _compiled(source: str) -> Template:
-    return _ENV.from_string(source)
-
-
-def check_template(template: str) -> None:
-    """Raise ``MessageTemplateError`` for a syntax error or a removed Flux field."""
+def check_template(template: str, values: Mapping[str, str] | None = None) -> None:
+    """Raise ``MessageTemplateError`` (with the template line) unless ``template``
+    parses and renders over a sample change set."""
+    compiled = _compile(template or DEFAULT_TEMPLATE)
+    data = template_data("flux-system", "sample", values or {}, sample_changes())
     try:
-        tree = _ENV.parse(template)
-    except TemplateError as err:
-        line = getattr(err, "lineno", None)
-        where = f"line {line}: " if line else ""
-        raise MessageTemplateError(f"{where}{err}") from None
-    removed = _removed_field(tree)
-    if removed:
-        raise MessageTemplateError(removed)
+        render(compiled, data)
+    except MessageTemplateError as err:
+        # A function failing on the sample's values (index out of range, a regex that
+        # does not match) may succeed on real changes; only structural errors count.
+        if ": error calling " not in str(err):
+            raise
 
 
 @dataclass(frozen=True)
 class MessageTemplate:
-    """A checked template plus its fixed data; call it with a ``ChangeSet`` to render.
+    """A parsed template plus its fixed data; call it with a ``ChangeSet`` to render.
 
-    Construction parses the template, so a syntax error or a removed field is reported
-    before any git work happens.
+    Construction parses the template, so a syntax error is reported before any git work.
     """
 
     template: str
     namespace: str
     name: str
     values: Mapping[str, str] = field(default_factory=dict)
+    compiled: Template = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
-            check_template(self.source)
+            compiled = _compile(self.source)
         except MessageTemplateError as err:
-            raise MessageTemplateError(f"commit message template: {err}") from None
+            raise MessageTemplateError(f"commit message template: {err}", err.line) from None
+        object.__setattr__(self, "compiled", compiled)
 
     @property
     def source(self) -> str:
         return self.template or DEFAULT_TEMPLATE
 
     def __call__(self, changes: ChangeSet) -> str:
-        data = {
-            "AutomationObject": NamespacedName(self.namespace, self.name),
-            "Values": MappingProxyType(dict(sorted(self.values.items()))),
-            "Changed": changed_view(changes),
-        }
+        data = template_data(self.namespace, self.name, self.values, changes)
         try:
-            text = _compiled(self.source).render(data)
-        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as err:
-            raise MessageTemplateError(f"commit message template: {err}") from None
-        return text.strip("\n") + "\n" if text.strip() else DEFAULT_SUBJECT + "\n"
-
-
-DEFAULT_SUBJECT = "Update from image update automation"
+            return render(self.compiled, data)
+        except MessageTemplateError as err:
+            raise MessageTemplateError(f"commit message template: {err}", err.line) from None

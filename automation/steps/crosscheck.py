@@ -160,10 +160,11 @@ def _check_automation(config: Config, automation: ImageUpdateAutomation) -> Iter
         source,
         {"spec.secretRef": source.spec.secret_ref.name if source.spec.secret_ref else None},
     )
-    template = automation.spec.git.commit.message_template
-    if template:
+    commit = automation.spec.git.commit
+    if commit.message_template:
         field = "spec.git.commit.messageTemplate"
-        yield from _try(automation, field, lambda: check_template(template))
+        values = dict(commit.message_template_values)
+        yield from _try(automation, field, lambda: check_template(commit.message_template, values))
 
 
 def crosscheck(config: Config) -> list[ConfigError]:

@@ -76,7 +76,7 @@ def policies(
           git:
             commit:
               author: {{name: bot, email: bot@example.com}}
-              messageTemplate: "Update {{{{ AutomationObject }}}}"
+              messageTemplate: "Update {{{{ .AutomationObject }}}}"
           update: {{path: ./clusters}}
         """)
 

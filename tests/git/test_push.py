@@ -24,7 +24,7 @@ from tests.rig.git_remotes import GitRemote, clone_and_commit, git, head, log, r
 MAIN = CheckoutRef(branch="main")
 OPTIONS = CommitOptions(
     author=Author("Image Bot", "bot@example.com"),
-    message=MessageTemplate("bump {{ Changed.Changes[0].NewValue }}", "ns", "auto"),
+    message=MessageTemplate("bump {{ (index .Changed.Changes 0).NewValue }}", "ns", "auto"),
 )
 
 

@@ -1,0 +1,168 @@
+"""The data Flux gives a commit message template, as Go values of Flux's own types.
+
+Flux executes ``messageTemplate`` over ``source.TemplateData`` (image-automation-controller
+internal/source/source.go) whose ``Changed`` is an ``update.Result`` (internal/update/
+result.go); objects are keyed by ``update.ObjectIdentifier``, which embeds kyaml's
+``yaml.ResourceIdentifier``. The same type names, fields, embedding, methods and
+``String()`` are modelled here so that ``{{ . }}``, ``printf "%+v"``, ``toJson`` and error
+messages ("can't evaluate field X in type update.Change") come out as in Flux.
+
+One difference: Flux builds ``.Changed.Changes`` and ``.Changed.Objects`` by iterating Go
+maps, in random order; here files are taken in sorted order and objects in Go's map-key
+order (fmtsort), so a message never changes from one run to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from automation.changeset import ChangeSet
+from automation.gotemplate import GoMap, GoSlice, GoStruct
+from automation.gotemplate.values import sorted_items
+
+
+@dataclass(frozen=True)
+class NamespacedName(GoStruct):
+    go_type: ClassVar[str] = "types.NamespacedName"
+    go_fields: ClassVar[tuple[str, ...]] = ("Namespace", "Name")
+    go_methods: ClassVar[tuple[str, ...]] = ("String",)
+    Namespace: str
+    Name: str
+
+    def String(self) -> str:
+        return f"{self.Namespace}/{self.Name}"
+
+    def go_string(self) -> str | None:
+        return self.String()
+
+
+@dataclass(frozen=True)
+class TypeMeta(GoStruct):
+    go_type: ClassVar[str] = "yaml.TypeMeta"
+    go_fields: ClassVar[tuple[str, ...]] = ("APIVersion", "Kind")
+    go_json: ClassVar[dict[str, str]] = {
+        "APIVersion": "apiVersion,omitempty",
+        "Kind": "kind,omitempty",
+    }
+    APIVersion: str
+    Kind: str
+
+
+@dataclass(frozen=True)
+class NameMeta(GoStruct):
+    go_type: ClassVar[str] = "yaml.NameMeta"
+    go_fields: ClassVar[tuple[str, ...]] = ("Name", "Namespace")
+    go_json: ClassVar[dict[str, str]] = {
+        "Name": "name,omitempty",
+        "Namespace": "namespace,omitempty",
+    }
+    Name: str
+    Namespace: str
+
+
+@dataclass(frozen=True)
+class ResourceIdentifier(GoStruct):
+    go_type: ClassVar[str] = "yaml.ResourceIdentifier"
+    go_fields: ClassVar[tuple[str, ...]] = ("TypeMeta", "NameMeta")
+    go_embedded: ClassVar[tuple[str, ...]] = ("TypeMeta", "NameMeta")
+    go_json: ClassVar[dict[str, str]] = {"TypeMeta": "", "NameMeta": ""}
+    TypeMeta: TypeMeta
+    NameMeta: NameMeta
+
+
+@dataclass(frozen=True)
+class ObjectIdentifier(GoStruct):
+    go_type: ClassVar[str] = "update.ObjectIdentifier"
+    go_fields: ClassVar[tuple[str, ...]] = ("ResourceIdentifier",)
+    go_embedded: ClassVar[tuple[str, ...]] = ("ResourceIdentifier",)
+    go_json: ClassVar[dict[str, str]] = {"ResourceIdentifier": ""}
+    ResourceIdentifier: ResourceIdentifier
+
+
+@dataclass(frozen=True)
+class Change(GoStruct):
+    go_type: ClassVar[str] = "update.Change"
+    go_fields: ClassVar[tuple[str, ...]] = ("OldValue", "NewValue", "Setter")
+    OldValue: str
+    NewValue: str
+    Setter: str
+
+
+_CHANGES = "[]update.Change"
+_OBJECTS = "update.ObjectChanges"
+# Zero values, what ``index`` gives for a missing key: a nil slice, a nil map.
+_NO_CHANGES = GoSlice([], _CHANGES, is_nil=True)
+_NO_OBJECTS = GoMap({}, _OBJECTS, _NO_CHANGES, is_nil=True)
+
+
+@dataclass(frozen=True)
+class Result(GoStruct):
+    go_type: ClassVar[str] = "update.Result"
+    go_fields: ClassVar[tuple[str, ...]] = ("FileChanges",)
+    go_methods: ClassVar[tuple[str, ...]] = ("Changes", "Objects")
+    FileChanges: GoMap
+
+    def _walk(self) -> list[tuple[Any, Any]]:
+        pairs = []
+        for _path, objects in sorted_items(self.FileChanges.items):
+            pairs.extend(sorted_items(objects.items))
+        return pairs
+
+    def Changes(self) -> GoSlice:
+        seen: dict[Change, None] = {}
+        for _obj, changes in self._walk():
+            for change in changes.items:
+                seen.setdefault(change, None)
+        # Go's append to a nil slice: no changes is a nil slice (JSON null).
+        return GoSlice(list(seen), _CHANGES, is_nil=not seen)
+
+    def Objects(self) -> GoMap:
+        merged: dict[ObjectIdentifier, list[Change]] = {}
+        for obj, changes in self._walk():
+            merged.setdefault(obj, []).extend(changes.items)
+        return GoMap({k: GoSlice(v, _CHANGES) for k, v in merged.items()}, _OBJECTS, _NO_CHANGES)
+
+
+@dataclass(frozen=True)
+class TemplateData(GoStruct):
+    go_type: ClassVar[str] = "source.TemplateData"
+    go_fields: ClassVar[tuple[str, ...]] = ("AutomationObject", "Changed", "Values")
+    AutomationObject: NamespacedName
+    Changed: Result
+    Values: GoMap
+
+
+def object_identifier(api_version: str, kind: str, namespace: str, name: str) -> ObjectIdentifier:
+    return ObjectIdentifier(
+        ResourceIdentifier(TypeMeta(api_version, kind), NameMeta(name, namespace))
+    )
+
+
+def template_data(
+    namespace: str, name: str, values: Mapping[str, str], changes: ChangeSet
+) -> TemplateData:
+    """Flux's ``TemplateData`` for one automation run."""
+    files: dict[str, dict[ObjectIdentifier, list[Change]]] = {}
+    for path, obj, change in changes:
+        key = object_identifier(obj.api_version, obj.kind, obj.namespace, obj.name)
+        item = Change(change.old, change.new, change.setter)
+        files.setdefault(path, {}).setdefault(key, []).append(item)
+    file_changes = GoMap(
+        {
+            path: GoMap(
+                {k: GoSlice(v, _CHANGES) for k, v in objects.items()}, _OBJECTS, _NO_CHANGES
+            )
+            for path, objects in files.items()
+        },
+        "map[string]update.ObjectChanges",
+        _NO_OBJECTS,
+        is_nil=not files,
+    )
+    return TemplateData(
+        AutomationObject=NamespacedName(namespace, name),
+        Changed=Result(file_changes),
+        # No messageTemplateValues decodes to a nil map in Flux (JSON null in toJson).
+        Values=GoMap(dict(values), "map[string]string", "", is_nil=not values),
+    )
