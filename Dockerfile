@@ -36,9 +36,7 @@ COPY automation ./automation
 RUN --mount=type=secret,id=pip-ca \
     if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
     && pip install --no-deps . \
-    && pip uninstall -y pip setuptools \
-    && find /opt/image-automation -name __pycache__ -prune -exec rm -rf {} + \
-    && python3 -m compileall -q /opt/image-automation/lib
+    && pip uninstall -y pip setuptools
 
 FROM ${BASE}
 # What the program runs at run time: git (clone/fetch/push), OpenSSH for ssh:// remotes (host

@@ -31,6 +31,8 @@ from tests.rig.registry import RegistryServer
 
 ROOT = Path(__file__).resolve().parents[2]
 UID = 10001
+# A first run bootstraps the base (~45 s, ~100 s on a busy machine) before building.
+pytestmark = pytest.mark.timeout(900)
 MAX_IMAGE_MB = 450  # base ~295 MB (python3, git, gnupg, openssh) + ~45 MB of Python packages
 
 

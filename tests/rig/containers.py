@@ -102,8 +102,10 @@ def cache_dir() -> Path:
 
 
 def storage(cache: Path) -> Buildah:
-    """Overlay storage if a scratch container can be mounted with it here, else vfs."""
-    for driver in ("overlay", "vfs"):
+    """Overlay storage if a scratch container can be mounted with it here, else vfs
+    (``$IMAGE_AUTOMATION_TEST_STORAGE_DRIVER`` forces one)."""
+    forced = os.environ.get("IMAGE_AUTOMATION_TEST_STORAGE_DRIVER")
+    for driver in (forced,) if forced else ("overlay", "vfs"):
         buildah = Buildah(cache / f"buildah-{driver}", cache / f"buildah-{driver}-run", driver)
         container = buildah("from", "scratch", check=False)
         if container.returncode != 0:
@@ -113,7 +115,7 @@ def storage(cache: Path) -> Buildah:
         buildah("rm", name, check=False)
         if mounted:
             return buildah
-    raise ContainerToolError("buildah can use neither the overlay nor the vfs storage driver")
+    raise ContainerToolError(f"buildah cannot use the {forced or 'overlay or vfs'} storage driver")
 
 
 def apt_source_files(suite: str = BASE_SUITE, etc_apt: Path = APT_SOURCES) -> list[Path]:
