@@ -208,7 +208,15 @@ def _drop_other_bases(buildah: Buildah, keep: str) -> None:
 def build_image(buildah: Buildah, context: Path, base: str, tag: str) -> None:
     """``buildah bud`` the project's Dockerfile FROM ``base``. The system CA bundle goes in as
     the ``pip-ca`` build secret, for a network whose HTTPS goes through an inspecting proxy."""
-    args = ["bud", "--isolation", "chroot", "--pull=never", "--build-arg", f"BASE={base}"]
+    args = [
+        "bud",
+        "--isolation",
+        "chroot",
+        "--pull=never",
+        "--force-rm",
+        "--build-arg",
+        f"BASE={base}",
+    ]
     if SYSTEM_CA_BUNDLE.is_file():
         args += ["--secret", f"id=pip-ca,src={SYSTEM_CA_BUNDLE}"]
     args += ["-t", tag, "-f", str(context / "Dockerfile"), str(context)]
