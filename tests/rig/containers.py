@@ -213,6 +213,7 @@ def build_image(buildah: Buildah, context: Path, base: str, tag: str) -> None:
         "--isolation",
         "chroot",
         "--pull=never",
+        "--no-cache",
         "--force-rm",
         "--build-arg",
         f"BASE={base}",
