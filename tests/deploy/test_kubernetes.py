@@ -107,6 +107,22 @@ def test_pod_meets_the_restricted_pod_security_standard() -> None:
     assert container["resources"]["requests"]["cpu"]
 
 
+def test_pod_agrees_with_the_image() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (user,) = re.findall(r"^USER (\d+):(\d+)$", dockerfile, re.MULTILINE)
+    (exposed,) = re.findall(r"^EXPOSE (\d+)$", dockerfile, re.MULTILINE)
+    pod, container = _pod(), _container()
+    context = pod["securityContext"]
+    assert (str(context["runAsUser"]), str(context["runAsGroup"])) == user
+    assert str(context["fsGroup"]) == user[1]  # Secret files are readable through the group
+    assert [p["containerPort"] for p in container["ports"]] == [int(exposed)]
+    # the image's state/cache directory is where the writable volume goes
+    assert "/var/lib/image-automation" in dockerfile
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes[mounts["/var/lib/image-automation"]]
+
+
 def test_replicas_service_and_disruption_budget_select_the_pods() -> None:
     deployment = _one("Deployment")
     labels = deployment["spec"]["template"]["metadata"]["labels"]
