@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-APT_PACKAGES=(docker-registry git openssh-server openssh-client gnupg apache2-utils ca-certificates)
+# buildah + mmdebstrap: the container image test builds the Dockerfile FROM a locally bootstrapped base.
+APT_PACKAGES=(docker-registry git openssh-server openssh-client gnupg apache2-utils ca-certificates
+  buildah mmdebstrap)
 VENV=.venv
 STAMP="$VENV/.setup-stamp"
 did=()
