@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from automation.gotemplate import nodes as n
 from automation.gotemplate.errors import ParseError
+from automation.gotemplate.gofmt import quote
 from automation.gotemplate.lexer import Token, lex
 from automation.gotemplate.literals import parse_number, unquote
 
@@ -25,14 +26,8 @@ def _describe(tok: Token) -> str:
     if tok.kind in ("keyword", "dot", "nil"):
         return f"<{tok.val}>"
     if len(tok.val) > 10:
-        return _go_quote(tok.val[:10]) + "..."
-    return _go_quote(tok.val)
-
-
-def _go_quote(text: str) -> str:
-    from automation.gotemplate.gofmt import quote
-
-    return quote(text)
+        return quote(tok.val[:10]) + "..."
+    return quote(tok.val)
 
 
 _OPERANDS = frozenset(
@@ -347,7 +342,7 @@ class Parser:
         if isinstance(node, n.Variable):
             return n.Variable(chain.pos, [*node.ident, *chain.fields])
         if isinstance(node, (n.Bool, n.String, n.Number, n.Nil, n.Dot)):
-            self.errorf(f"unexpected . after term {_go_quote(str(node))}")
+            self.errorf(f"unexpected . after term {quote(str(node))}")
         return chain
 
     def term(self) -> n.Node | None:
@@ -372,7 +367,7 @@ class Parser:
             if number is None and kind == "char_const":
                 self.errorf(f"malformed character constant: {tok.val}")
             if number is None:
-                self.errorf(f"illegal number syntax: {_go_quote(tok.val)}")
+                self.errorf(f"illegal number syntax: {quote(tok.val)}")
             return n.Number(tok.pos, tok.val, *number)
         if kind == "lparen":
             return self.pipeline("parenthesized pipeline", "rparen")

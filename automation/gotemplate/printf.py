@@ -12,6 +12,7 @@ from automation.gotemplate.values import (
     items_of,
     joined,
     seq_of,
+    sorted_items,
     type_name,
     unbox,
 )
@@ -164,8 +165,6 @@ def format_arg(verb: str, arg: Any, spec: Spec, depth: int = 0) -> str:
         return "[" + joined((format_arg(verb, x, spec, depth + 1) for x in seq), " ") + "]"
     mapping = items_of(v)
     if mapping is not None:
-        from automation.gotemplate.values import sorted_items
-
         return (
             "map["
             + joined(
