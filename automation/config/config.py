@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from automation.config.base import Object, ObjectKey
 from automation.config.image import ImagePolicy, ImageRepository
+from automation.config.notification import Alert, Provider
 from automation.config.receiver import Receiver
+from automation.config.request import ChangeRequest
 from automation.config.secret import Secret
 from automation.config.source import GitRepository
 from automation.config.update import ImageUpdateAutomation
@@ -21,6 +23,9 @@ class Config:
     automations: dict[ObjectKey, ImageUpdateAutomation] = field(default_factory=dict)
     secrets: dict[ObjectKey, Secret] = field(default_factory=dict)
     receivers: dict[ObjectKey, Receiver] = field(default_factory=dict)
+    providers: dict[ObjectKey, Provider] = field(default_factory=dict)
+    alerts: dict[ObjectKey, Alert] = field(default_factory=dict)
+    change_requests: dict[ObjectKey, ChangeRequest] = field(default_factory=dict)
 
     def _table(self, obj: Object) -> dict[ObjectKey, object]:
         tables: dict[type, dict[ObjectKey, object]] = {
@@ -30,6 +35,9 @@ class Config:
             ImageUpdateAutomation: self.automations,  # type: ignore[dict-item]
             Secret: self.secrets,  # type: ignore[dict-item]
             Receiver: self.receivers,  # type: ignore[dict-item]
+            Provider: self.providers,  # type: ignore[dict-item]
+            Alert: self.alerts,  # type: ignore[dict-item]
+            ChangeRequest: self.change_requests,  # type: ignore[dict-item]
         }
         return tables[type(obj)]
 

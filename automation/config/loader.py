@@ -19,7 +19,9 @@ from automation.config.base import Object, SourceLocation
 from automation.config.config import Config
 from automation.config.documents import Document, read_documents, yaml_files
 from automation.config.image import ImagePolicy, ImageRepository
+from automation.config.notification import Alert, Provider
 from automation.config.receiver import Receiver
+from automation.config.request import ChangeRequest
 from automation.config.secret import Secret
 from automation.config.source import GitRepository
 from automation.config.update import ImageUpdateAutomation
@@ -35,18 +37,23 @@ KINDS: dict[tuple[str, str], type[Object]] = {
     ("image.toolkit.fluxcd.io", "ImagePolicy"): ImagePolicy,
     ("image.toolkit.fluxcd.io", "ImageUpdateAutomation"): ImageUpdateAutomation,
     ("notification.toolkit.fluxcd.io", "Receiver"): Receiver,
+    ("notification.toolkit.fluxcd.io", "Provider"): Provider,
+    ("notification.toolkit.fluxcd.io", "Alert"): Alert,
+    ("requests.image-automation.io", "ChangeRequest"): ChangeRequest,
     ("", "Secret"): Secret,
 }
 VERSIONS = {
     "source.toolkit.fluxcd.io": ("v1", "v1beta2"),
     "image.toolkit.fluxcd.io": ("v1", "v1beta2"),
-    "notification.toolkit.fluxcd.io": ("v1", "v1beta2"),
+    "notification.toolkit.fluxcd.io": ("v1", "v1beta2", "v1beta3"),
+    "requests.image-automation.io": ("v1alpha1",),
     "": ("v1",),
 }
 OUR_GROUPS = (
     "source.toolkit.fluxcd.io",
     "image.toolkit.fluxcd.io",
     "notification.toolkit.fluxcd.io",
+    "requests.image-automation.io",
 )
 
 

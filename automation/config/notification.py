@@ -1,0 +1,100 @@
+"""notification.toolkit.fluxcd.io/v1beta3 Provider and Alert: where events go, and which.
+
+The shape is Flux's (api/v1beta3/provider_types.go and alert_types.go in
+fluxcd/notification-controller), restricted to the provider types this project delivers:
+
+    apiVersion: notification.toolkit.fluxcd.io/v1beta3
+    kind: Provider
+    metadata: {name: slack, namespace: apps}
+    spec:
+      type: slack   # msteams | discord | googlechat | generic | generic-hmac | alertmanager
+      channel: general       # slack only
+      secretRef: {name: slack-url}   # key `address` (the webhook URL is a secret), `token`,
+                                     # `username`/`password` (alertmanager), `headers` (generic)
+    ---
+    apiVersion: notification.toolkit.fluxcd.io/v1beta3
+    kind: Alert
+    metadata: {name: images, namespace: apps}
+    spec:
+      providerRef: {name: slack}
+      eventSeverity: info    # info: every event; error: errors only
+      eventSources: [{kind: ImagePolicy, name: "*"}, {kind: ImageUpdateAutomation, name: fleet}]
+      exclusionList: ["^no change"]
+      summary: "production images"
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from automation.config.base import Duration, LocalRef, Model, Namespace, Object
+
+ProviderType = Literal[
+    "slack", "msteams", "discord", "googlechat", "generic", "generic-hmac", "alertmanager"
+]
+SourceKind = Literal["ImagePolicy", "ImageRepository", "ImageUpdateAutomation"]
+_V1BETA3 = Literal["notification.toolkit.fluxcd.io/v1beta3"]
+MAX_PATTERN = 512
+
+
+class ProviderSpec(Model):
+    type: ProviderType
+    channel: str = ""
+    username: str = ""
+    # Flux allows the URL here; a webhook URL carries its secret, so prefer secretRef.address.
+    address: str = ""
+    timeout: Duration | None = None
+    secret_ref: LocalRef | None = None
+    suspend: bool = False
+
+
+class Provider(Object):
+    api_version: _V1BETA3
+    kind: Literal["Provider"]
+    spec: ProviderSpec
+
+
+class EventSource(Model):
+    """Flux's CrossNamespaceObjectReference: ``name: "*"`` matches every object of the kind."""
+
+    api_version: str | None = None
+    kind: SourceKind
+    name: str = Field(min_length=1, max_length=253)
+    namespace: Namespace | None = None
+    match_labels: dict[str, str] = Field(default_factory=dict)
+
+
+def _check_patterns(values: list[str]) -> list[str]:
+    for value in values:
+        if len(value) > MAX_PATTERN:
+            raise ValueError(f"a pattern is longer than {MAX_PATTERN} characters")
+        try:
+            re.compile(value)
+        except re.error as err:
+            raise ValueError(f"invalid regular expression {value!r}: {err}") from None
+    return values
+
+
+class AlertSpec(Model):
+    provider_ref: LocalRef
+    event_severity: Literal["info", "error"] = "info"
+    event_sources: list[EventSource] = Field(min_length=1)
+    inclusion_list: list[str] = Field(default_factory=list)
+    exclusion_list: list[str] = Field(default_factory=list)
+    event_metadata: dict[str, str] = Field(default_factory=dict)
+    summary: str = ""
+    suspend: bool = False
+
+    @field_validator("inclusion_list", "exclusion_list")
+    @classmethod
+    def _patterns(cls, values: list[str]) -> list[str]:
+        return _check_patterns(values)
+
+
+class Alert(Object):
+    api_version: _V1BETA3
+    kind: Literal["Alert"]
+    spec: AlertSpec
