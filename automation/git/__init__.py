@@ -16,6 +16,7 @@ from automation.git.refs import (
     resolve_push_branch,
 )
 from automation.git.remote_heads import branch_head, ls_remote
+from automation.git.request_branch import RequestBranch, push_request_branch
 from automation.git.signing import SigningError, SigningKey, signing_key_from_secret
 from automation.git.workspace import Workspace
 
@@ -31,6 +32,7 @@ __all__ = [
     "MessageTemplateError",
     "PushResult",
     "PushTarget",
+    "RequestBranch",
     "SigningError",
     "SigningKey",
     "Workspace",
@@ -40,6 +42,7 @@ __all__ = [
     "is_idle",
     "ls_remote",
     "may_skip",
+    "push_request_branch",
     "push_with_retry",
     "resolve_push_branch",
     "signing_key_from_secret",

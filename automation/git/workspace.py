@@ -135,11 +135,14 @@ class Workspace:
                 what="fetch from",
             )
 
-    def fetch_branch(self, branch: str) -> str | None:
-        """Fetch ``branch`` into ``refs/heads/<branch>``; its sha, or None when missing."""
+    def fetch_branch(self, branch: str, *, full: bool = False) -> str | None:
+        """Fetch ``branch`` into ``refs/heads/<branch>``; its sha, or None when missing.
+
+        ``full`` fetches its whole history (unshallowing the clone), so ancestry questions
+        about it have true answers."""
         ref = f"refs/heads/{branch}"
         try:
-            self._fetch([f"+{ref}:{ref}"])
+            self._fetch([f"+{ref}:{ref}"], full=full)
         except GitError as err:
             if any(text in str(err) for text in _MISSING_REF):
                 return None
@@ -204,14 +207,23 @@ class Workspace:
         self.reset(sha)
         return sha
 
-    def push(self, refspecs: Sequence[str], options: Mapping[str, str]) -> list[RefUpdate]:
+    def push(
+        self,
+        refspecs: Sequence[str],
+        options: Mapping[str, str],
+        *,
+        leases: Mapping[str, str] | None = None,
+    ) -> list[RefUpdate]:
         """Push ``refspecs`` (atomically when several); the per-ref outcome.
 
+        ``leases`` (ref -> expected sha, '' for "must not exist") force those refs only,
+        and only while the remote still holds what we last saw (``--force-with-lease``).
         Raises ``GitError``/``GitAuthError`` for failures other than rejected refs.
         """
         args = ["push", "--porcelain"]
         if len(refspecs) > 1:
             args.append("--atomic")
+        args += [f"--force-with-lease={ref}:{sha}" for ref, sha in sorted((leases or {}).items())]
         args += [f"--push-option={key}={value}" for key, value in sorted(options.items())]
         with remote_session(self.url, self.auth, allow_file=self.allow_file) as remote:
             what = "push to"
