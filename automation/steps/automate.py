@@ -23,6 +23,7 @@ from automation.state import AutomationRecord, StateStore, ref_to_write
 from automation.steps.due import interval_elapsed
 from automation.steps.gitplan import git_plan, highest_tag_in_range, last_run
 from automation.steps.mirror import mirrored_ref
+from automation.steps.requests import RequestRun, change_request_for, run_request
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class AutomationOutcome:
     notes: tuple[str, ...] = ()
     error: str = ""
     skipped: str = ""
+    request: str = ""  # what the forge did with the pull/merge request, and its URL
 
 
 def policy_refs(
@@ -144,6 +146,10 @@ def _sync(
             return AutomationOutcome(
                 key, changes=len(preview.changes), diffs=dict(preview.diffs), notes=skipped
             )
+        request = change_request_for(config, auto)
+        if request is not None and not request.spec.suspend:
+            run = run_request(config, auto, request, plan, ws, base, apply)
+            return _requested(store, key, record, refs, now, plan.branch, base, run, notes)
         result = push_with_retry(
             ws, plan.target, apply, plan.commit, base=base, checkout_branch=plan.checkout.branch
         )
@@ -162,6 +168,34 @@ def _sync(
         len(result.changes),
         result.attempts,
         notes=tuple(notes),
+    )
+
+
+def _requested(
+    store: StateStore,
+    key: str,
+    record: AutomationRecord | None,
+    refs: dict[str, LatestRef],
+    now: datetime,
+    checkout: str,
+    base: str,
+    run: RequestRun | None,
+    notes: list[str],
+) -> AutomationOutcome:
+    commit = run.branch.commit if run and run.branch.pushed else ""
+    revision = source_revision(checkout, base)
+    _record(store, key, record, refs, now, revision=revision, commit=commit)
+    if run is None:
+        return AutomationOutcome(key, notes=tuple(notes))
+    log.info("%s: %s", key, run.summary())
+    return AutomationOutcome(
+        key,
+        commit,
+        run.branch.branch,
+        len(run.branch.changes),
+        1 if commit else 0,
+        notes=tuple(notes),
+        request=run.outcome.summary() if run.outcome else "",
     )
 
 

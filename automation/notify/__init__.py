@@ -1,0 +1,1 @@
+"""Notifications: Flux Provider and Alert delivery."""

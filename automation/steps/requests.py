@@ -1,0 +1,121 @@
+"""Pull/merge requests for automations that have a ChangeRequest: branch, push, request.
+
+In: the Config, an ImageUpdateAutomation, a synced ``Workspace`` at the checkout commit.
+Out: ``RequestRun`` (the branch pushed or found up to date, and what the forge did), or
+None when the automation has no ChangeRequest (it pushes as Flux does).
+
+Branch name, title and body are templates with the commit message's data; an empty title
+is the commit message's first line, an empty body the whole message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from automation.changeset import ChangeSet
+from automation.config import Config, ImageUpdateAutomation
+from automation.config.request import ChangeRequest
+from automation.errors import StalledError
+from automation.forge import RequestOutcome, RequestSpec, open_forge, sync_request
+from automation.git import MessageTemplate, RequestBranch, Workspace, push_request_branch
+from automation.git.push import Apply
+from automation.steps.gitplan import GitPlan
+
+TOKEN_KEY = "token"
+
+
+@dataclass(frozen=True)
+class RequestRun:
+    branch: RequestBranch
+    outcome: RequestOutcome | None
+
+    def summary(self) -> str:
+        text = self.branch.summary()
+        return f"{text}; {self.outcome.summary()}" if self.outcome else text
+
+
+def change_request_for(config: Config, auto: ImageUpdateAutomation) -> ChangeRequest | None:
+    """The ChangeRequest in the automation's namespace that names it (first by name)."""
+    for key, request in sorted(config.change_requests.items()):
+        if key.namespace == auto.metadata.namespace and (
+            request.spec.automation_ref.name == auto.metadata.name
+        ):
+            return request
+    return None
+
+
+def _template(text: str, auto: ImageUpdateAutomation) -> MessageTemplate:
+    values = dict(auto.spec.git.commit.message_template_values)
+    return MessageTemplate(text, auto.metadata.namespace, auto.metadata.name, values)
+
+
+def _token(config: Config, request: ChangeRequest) -> str:
+    secret = config.secret(
+        request.metadata.namespace, request.spec.secret_ref.name, needed_by=request
+    )
+    token = secret.values.get(TOKEN_KEY, b"").decode("utf-8", "replace").strip()
+    if not token:
+        raise StalledError(
+            f"ChangeRequest {request.key}: Secret {secret.metadata.name} has no {TOKEN_KEY!r} key"
+        )
+    return token
+
+
+def request_spec(
+    request: ChangeRequest, auto: ImageUpdateAutomation, head: str, base: str, changes: ChangeSet
+) -> RequestSpec:
+    spec = request.spec
+    message = auto_message(auto)(changes)
+    title = _template(spec.title, auto)(changes) if spec.title else message
+    body = _template(spec.body, auto)(changes) if spec.body else message
+    return RequestSpec(
+        key=str(auto.key),
+        head=head,
+        base=base,
+        title=title.strip(),
+        body=body.strip(),
+        labels=tuple(spec.labels),
+        assignees=tuple(spec.assignees),
+        reviewers=tuple(spec.reviewers),
+        draft=spec.draft,
+        auto_merge=spec.auto_merge,
+    )
+
+
+def auto_message(auto: ImageUpdateAutomation) -> MessageTemplate:
+    return _template(auto.spec.git.commit.message_template, auto)
+
+
+def run_request(
+    config: Config,
+    auto: ImageUpdateAutomation,
+    request: ChangeRequest,
+    plan: GitPlan,
+    ws: Workspace,
+    base: str,
+    apply: Apply,
+) -> RequestRun | None:
+    checkout = plan.checkout.branch
+    if not checkout:
+        raise StalledError(
+            f"ChangeRequest {request.key}: a request needs a checkout branch to merge into"
+        )
+    branch_name = _template(request.spec.branch, auto)
+    pushed = push_request_branch(
+        ws, base, apply, plan.commit, lambda c: branch_name(c).strip(), checkout
+    )
+    if pushed is None:
+        return None
+    spec = request_spec(request, auto, pushed.branch, checkout, pushed.changes)
+    forge, http = open_forge(
+        request.spec.provider,
+        request.spec.api_base,
+        request.spec.repository,
+        _token(config, request),
+        verify=not request.spec.insecure,
+    )
+    try:
+        outcome = sync_request(forge, spec, close_superseded=request.spec.close_superseded)
+    finally:
+        http.close()
+    return RequestRun(pushed, outcome)
