@@ -1,0 +1,94 @@
+"""Notification events from a cycle's outcomes. Pure.
+
+In: policy and automation outcomes (and failure counts). Out: ``Event``s for Flux-style
+alerts: a policy's latestRef changed (old -> new), an automation pushed or opened/updated a
+request (with the change count and link), an object failing (with how many times in a
+row), and an object recovered after failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from automation.config import Config, ObjectKey
+from automation.config.base import Object
+from automation.notify.event import Event
+from automation.steps.automate import AutomationOutcome
+from automation.steps.evaluate import PolicyOutcome
+
+KINDS = {"policy": "ImagePolicy", "automation": "ImageUpdateAutomation", "scan": "ImageRepository"}
+
+
+def _labels(config: Config, kind: str, key: str) -> dict[str, str]:
+    tables: dict[str, Mapping[ObjectKey, Object]] = {
+        "ImagePolicy": config.image_policies,
+        "ImageUpdateAutomation": config.automations,
+        "ImageRepository": config.image_repositories,
+    }
+    found = tables[kind].get(ObjectKey.parse(key))
+    return dict(found.metadata.labels) if found is not None else {}
+
+
+def _event(
+    config: Config,
+    kind: str,
+    key: str,
+    severity: str,
+    reason: str,
+    message: str,
+    now: datetime,
+    metadata: dict[str, str] | None = None,
+) -> Event:
+    namespace, _, name = key.partition("/")
+    labels = _labels(config, kind, key)
+    return Event(kind, namespace, name, severity, reason, message, now, metadata or {}, labels)
+
+
+def policy_event(config: Config, outcome: PolicyOutcome, now: datetime) -> Event | None:
+    if not outcome.changed or outcome.latest is None:
+        return None
+    old = str(outcome.previous) if outcome.previous else ""
+    latest = outcome.latest
+    text = f"Latest image tag for {latest.name} updated from {old or 'nothing'} to {latest.tag}"
+    meta = {"previous": old, "latest": str(outcome.latest)}
+    return _event(config, "ImagePolicy", outcome.key, "info", "Succeeded", text, now, meta)
+
+
+def automation_event(config: Config, outcome: AutomationOutcome, now: datetime) -> Event | None:
+    if outcome.error or not (outcome.commit or outcome.request):
+        return None
+    meta = {"changes": str(outcome.changes), "branch": outcome.branch}
+    if outcome.commit:
+        meta["revision"] = f"{outcome.branch}@sha1:{outcome.commit}"
+    if outcome.request:
+        text = f"{outcome.request} from branch '{outcome.branch}'"
+        return _event(
+            config, "ImageUpdateAutomation", outcome.key, "info", "RequestUpdated", text, now, meta
+        )
+    text = f"pushed commit '{outcome.commit[:7]}' to branch '{outcome.branch}'"
+    return _event(
+        config, "ImageUpdateAutomation", outcome.key, "info", "Succeeded", text, now, meta
+    )
+
+
+def failure_event(
+    config: Config,
+    stage: str,
+    key: str,
+    error: str,
+    failures: int,
+    now: datetime,
+    *,
+    stalled: bool = False,
+) -> Event:
+    reason = "Stalled" if stalled else "ReconciliationFailed"
+    meta = {"failures": str(failures)}
+    return _event(config, KINDS[stage], key, "error", reason, error, now, meta)
+
+
+def recovered_event(config: Config, stage: str, key: str, failures: int, now: datetime) -> Event:
+    text = f"recovered after {failures} failure(s)"
+    return _event(
+        config, KINDS[stage], key, "info", "Succeeded", text, now, {"failures": str(failures)}
+    )
