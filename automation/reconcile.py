@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from automation.config import Config
+from automation.notify.notifier import Notifier
 from automation.state import StateStore
 from automation.steps.automate import AutomationOutcome
 from automation.steps.cycle import refresh_cycle, run_automations
 from automation.steps.evaluate import PolicyOutcome
+from automation.steps.events import cycle_events
 from automation.steps.mirror import MirrorOutcome
 from automation.steps.scan import RepositoryOutcome
 
@@ -52,9 +54,11 @@ def reconcile(
     now: datetime | None = None,
     force: bool = False,
     dry_run: bool = False,
+    notifier: Notifier | None = None,
 ) -> CycleReport:
-    """Run one cycle for everything due (everything with `force`)."""
+    """Run one cycle for everything due (everything with `force`); events to `notifier`."""
     now = now or datetime.now(UTC)
+    failures_before = _failures(config, store)
     # A dry run writes nothing anywhere: no copies into mirror registries either.
     repositories, policies, mirrors = asyncio.run(
         refresh_cycle(config, store, now, force=force, mirror=not dry_run)
@@ -63,4 +67,13 @@ def reconcile(
     automations = run_automations(
         config, store, cache or default_cache_dir(), now, force=force, dry_run=dry_run
     )
+    if notifier is not None and not dry_run:
+        after = _failures(config, store)
+        for event in cycle_events(config, policies, automations, failures_before, after, now):
+            notifier.emit(event)
     return CycleReport(repositories, policies, automations, mirrors)
+
+
+def _failures(config: Config, store: StateStore) -> dict[str, int]:
+    records = (store.get_automation(str(key)) for key in config.automations)
+    return {r.key: r.failures for r in records if r is not None and r.failures}

@@ -21,6 +21,8 @@ from automation.commands.common import (
     load,
     state,
 )
+from automation.notify.delivery import Dispatcher, http_sender
+from automation.notify.notifier import Notifier
 from automation.output import emit
 from automation.reconcile import CycleReport, reconcile
 
@@ -87,14 +89,27 @@ def _data(report: CycleReport) -> dict[str, Any]:
     }
 
 
+# A one-shot run waits this long at most for queued notifications before it exits.
+NOTIFY_DRAIN_SECONDS = 10.0
+
+
 def run(args: argparse.Namespace) -> int:
     config = load(args)
     store = state(args)
     with tempfile.TemporaryDirectory(prefix="image-automation-dry-run-") as scratch:
         if args.dry_run:
             store = store.snapshot(Path(scratch) / "state.db")
-        report = reconcile(config, store, cache=args.cache, force=args.all, dry_run=args.dry_run)
+        dispatcher = Dispatcher(http_sender()).start()
+        report = reconcile(
+            config,
+            store,
+            cache=args.cache,
+            force=args.all,
+            dry_run=args.dry_run,
+            notifier=Notifier(config, dispatcher),
+        )
         store.close()
+        dispatcher.stop(timeout=NOTIFY_DRAIN_SECONDS)
     if args.output != "table":
         emit(_data(report), args.output)
     else:

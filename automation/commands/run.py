@@ -31,6 +31,8 @@ from automation.daemon.policysource import load_sources, parse_source
 from automation.daemon.reload import policy_cache
 from automation.daemon.runner import Daemon, DaemonOptions
 from automation.errors import AutomationError, ConfigErrors, UsageError
+from automation.notify.delivery import Dispatcher, http_sender
+from automation.notify.notifier import Notifier
 from automation.reconcile import default_cache_dir
 
 if TYPE_CHECKING:
@@ -214,12 +216,26 @@ async def serve(
                 started.stop()
             flag = "--listen" if "hooks" in server.routes else "--metrics-listen"
             raise AutomationError(f"{flag} {server.host}:{server.port}: {err.strerror}") from None
+    notifier = start_notifier(daemon)
     await daemon.start()
     await stop.wait()
     for server in servers:
         await loop.run_in_executor(None, server.stop)
     await daemon.stop()
+    await loop.run_in_executor(None, notifier.dispatcher.stop)
     return 0
+
+
+def start_notifier(daemon: Daemon) -> Notifier:
+    """Deliver Flux Alerts from a worker thread; failed deliveries count in the metrics."""
+
+    def failed(provider_type: str) -> None:
+        if daemon.observer is not None:
+            daemon.observer.failed("notification", provider_type)
+
+    notifier = Notifier(daemon.config, Dispatcher(http_sender(), on_failure=failed).start())
+    daemon.chain.notifier = notifier
+    return notifier
 
 
 def _servers(

@@ -35,6 +35,8 @@ from automation.daemon.plan import (
 )
 from automation.daemon.scheduler import Scheduler
 from automation.errors import AutomationError
+from automation.notify.event import Event
+from automation.notify.notifier import Notifier
 from automation.state import StateStore
 from automation.steps.cycle import (
     AutomationOutcome,
@@ -43,6 +45,7 @@ from automation.steps.cycle import (
     scan_repositories,
 )
 from automation.steps.evaluate import PolicyOutcome
+from automation.steps.events import automation_event, failure_event, policy_event, recovered_event
 from automation.steps.mirror import MirrorOutcome
 from automation.steps.scan import RepositoryOutcome
 
@@ -88,6 +91,7 @@ class Chain:
         self.cache = cache
         self.clock = clock
         self.observer: Observer | None = None
+        self.notifier: Notifier | None = None  # Flux Alerts: events queued, never awaited
         self.failures: dict[str, int] = {}  # job id -> failures in a row
         self.stopping = False
         self._git = ThreadPoolExecutor(git_workers, thread_name_prefix="git")
@@ -98,6 +102,8 @@ class Chain:
     def use(self, config: Config) -> None:
         """Work with `config` from now on (runs already going keep the one they started with)."""
         self.config = config
+        if self.notifier is not None:
+            self.notifier.use(config)
         self._autos_of = automations_by_policy(config)
         self._policies_of = policies_by_repository(config)
 
@@ -157,15 +163,23 @@ class Chain:
             )
         elif not outcome.error:
             note(logging.DEBUG, f"automation {key}: {outcome.skipped or 'no change'}", object=key)
+        self._emit(automation_event(config, outcome, now))
         return self._outcome(JobKind.AUTOMATION, key, outcome.error)
+
+    def _emit(self, event: Event | None) -> None:
+        if event is not None and self.notifier is not None:
+            self.notifier.emit(event)
 
     def _outcome(self, kind: JobKind, key: str, error: str) -> timedelta | None:
         """Count failures in a row; a failing object waits `backoff(n)` instead of its interval."""
         jid = job_id(kind, key)
         if not error:
-            self.failures.pop(jid, None)
+            before = self.failures.pop(jid, 0)
+            if before:
+                self._emit(recovered_event(self.config, kind.value, key, before, self.clock()))
             return None
         failures = self.failures[jid] = self.failures.get(jid, 0) + 1
+        self._emit(failure_event(self.config, kind.value, key, error, failures, self.clock()))
         if self.observer is not None and kind is not JobKind.SCAN:  # scans counted per batch
             self.observer.failed(kind.value, "error")
         delay = backoff(failures)
@@ -218,5 +232,6 @@ class Chain:
         )
         if self.observer is not None:
             self.observer.policy_changed(outcome.key)
+        self._emit(policy_event(self.config, outcome, self.clock()))
         for auto in autos:
             self.scheduler.trigger_now(job_id(JobKind.AUTOMATION, auto))

@@ -92,3 +92,26 @@ def recovered_event(config: Config, stage: str, key: str, failures: int, now: da
     return _event(
         config, KINDS[stage], key, "info", "Succeeded", text, now, {"failures": str(failures)}
     )
+
+
+def cycle_events(
+    config: Config,
+    policies: list[PolicyOutcome],
+    automations: list[AutomationOutcome],
+    failures_before: Mapping[str, int],
+    failures_after: Mapping[str, int],
+    now: datetime,
+) -> list[Event]:
+    """A one-shot cycle's events; failure counts are the automations' records (state)."""
+    events: list[Event | None] = [policy_event(config, p, now) for p in policies]
+    events += [failure_event(config, "policy", p.key, p.error, 1, now) for p in policies if p.error]
+    for outcome in automations:
+        key = outcome.key
+        if outcome.error:
+            count = failures_after.get(key, 1)
+            events.append(failure_event(config, "automation", key, outcome.error, count, now))
+            continue
+        events.append(automation_event(config, outcome, now))
+        if failures_before.get(key) and not outcome.skipped:
+            events.append(recovered_event(config, "automation", key, failures_before[key], now))
+    return [e for e in events if e is not None]
