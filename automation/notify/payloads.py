@@ -156,7 +156,8 @@ def alertmanager_body(event: Event) -> list[dict[str, Any]]:
 def _extra_headers(raw: bytes) -> dict[str, str]:
     """The secret's ``headers`` key: ``Name: value`` lines (Flux reads a YAML map)."""
     out: dict[str, str] = {}
-    for line in raw.decode("utf-8", "replace").splitlines()[:MAX_HEADERS]:
+    for line in raw.decode("utf-8", "replace").split("\n")[:MAX_HEADERS]:
+        line = line.removesuffix("\r")
         name, sep, value = line.partition(":")
         name, value = name.strip(), value.strip().strip('"')
         if not line.strip():
