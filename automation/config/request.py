@@ -16,14 +16,15 @@ and API group and names the automation it belongs to:
       address: https://api.github.com    # the API base: GitHub Enterprise, self-hosted GitLab...
       repository: org/fleet              # owner/name, or a GitLab project path
       secretRef: {name: forge-token}     # key `token`
-      branch: "image-updates/{{ AutomationObject.Name }}"   # a template over the change set
+      branch: "image-updates/{{ .AutomationObject.Name }}"  # Go template over the change set
       title: "..."                       # template; default: the commit message's first line
-      body: "..."                        # template; default: the commit message
+      body: "..."                        # template; default: the list of changes by file
       labels: [images], assignees: [alice], reviewers: [bob], draft: false
       autoMerge: false                   # where the forge supports it
       closeSuperseded: true              # close this automation's other open requests
 
-Templates get the commit message's data (``AutomationObject``, ``Values``, ``Changed``).
+Templates are Go ``text/template`` with Sprig, over the commit message's data
+(``.AutomationObject``, ``.Values``, ``.Changed``), rendered by the same engine.
 """
 
 from __future__ import annotations
@@ -41,8 +42,18 @@ DEFAULT_ADDRESS = {
     "gitea": "https://gitea.com",
 }
 DEFAULT_BRANCH_TEMPLATE = (
-    "image-automation/{{ AutomationObject.Namespace }}/{{ AutomationObject.Name }}"
+    "image-automation/{{ .AutomationObject.Namespace }}/{{ .AutomationObject.Name }}"
 )
+DEFAULT_BODY_TEMPLATE = """\
+Image updates by {{ .AutomationObject.Namespace }}/{{ .AutomationObject.Name }}:
+{{ range $file, $objects := .Changed.FileChanges }}
+- {{ $file }}
+{{- range $object, $changes := $objects }}
+  - {{ $object.Kind }}/{{ $object.Namespace }}/{{ $object.Name }}
+{{- range $changes }}
+    - {{ .OldValue }} -> {{ .NewValue }}
+{{- end }}{{ end }}{{ end }}
+"""
 _NAME_LIMIT = 100
 
 
@@ -64,7 +75,7 @@ class ChangeRequestSpec(Model):
     insecure: bool = False
     branch: str = DEFAULT_BRANCH_TEMPLATE
     title: str = ""
-    body: str = ""
+    body: str = DEFAULT_BODY_TEMPLATE
     labels: list[str] = Field(default_factory=list, max_length=50)
     assignees: list[str] = Field(default_factory=list, max_length=20)
     reviewers: list[str] = Field(default_factory=list, max_length=20)

@@ -17,7 +17,13 @@ from automation.config import Config, ImageUpdateAutomation
 from automation.config.request import ChangeRequest
 from automation.errors import StalledError
 from automation.forge import RequestOutcome, RequestSpec, open_forge, sync_request
-from automation.git import MessageTemplate, RequestBranch, Workspace, push_request_branch
+from automation.git import (
+    MessageTemplate,
+    MessageTemplateError,
+    RequestBranch,
+    Workspace,
+    push_request_branch,
+)
 from automation.git.push import Apply
 from automation.steps.gitplan import GitPlan
 
@@ -44,9 +50,32 @@ def change_request_for(config: Config, auto: ImageUpdateAutomation) -> ChangeReq
     return None
 
 
-def _template(text: str, auto: ImageUpdateAutomation) -> MessageTemplate:
-    values = dict(auto.spec.git.commit.message_template_values)
-    return MessageTemplate(text, auto.metadata.namespace, auto.metadata.name, values)
+class _RequestTemplate:
+    """A ChangeRequest template: the commit message's engine and data, its own error text."""
+
+    def __init__(self, text: str, auto: ImageUpdateAutomation, field: str) -> None:
+        self.field = field
+        values = dict(auto.spec.git.commit.message_template_values)
+        try:
+            self.template = MessageTemplate(
+                text, auto.metadata.namespace, auto.metadata.name, values
+            )
+        except MessageTemplateError as err:
+            raise self._error(err) from None
+
+    def _error(self, err: MessageTemplateError) -> MessageTemplateError:
+        text = str(err).removeprefix("commit message template: ")
+        return MessageTemplateError(f"ChangeRequest {self.field} template: {text}", err.line)
+
+    def __call__(self, changes: ChangeSet) -> str:
+        try:
+            return self.template(changes)
+        except MessageTemplateError as err:
+            raise self._error(err) from None
+
+
+def _template(text: str, auto: ImageUpdateAutomation, field: str = "") -> _RequestTemplate:
+    return _RequestTemplate(text, auto, field)
 
 
 def _token(config: Config, request: ChangeRequest) -> str:
@@ -66,8 +95,8 @@ def request_spec(
 ) -> RequestSpec:
     spec = request.spec
     message = auto_message(auto)(changes)
-    title = _template(spec.title, auto)(changes) if spec.title else message
-    body = _template(spec.body, auto)(changes) if spec.body else message
+    title = _template(spec.title, auto, "spec.title")(changes) if spec.title else message
+    body = _template(spec.body, auto, "spec.body")(changes) if spec.body else message
     return RequestSpec(
         key=str(auto.key),
         head=head,
@@ -83,7 +112,11 @@ def request_spec(
 
 
 def auto_message(auto: ImageUpdateAutomation) -> MessageTemplate:
-    return _template(auto.spec.git.commit.message_template, auto)
+    commit = auto.spec.git.commit
+    values = dict(commit.message_template_values)
+    return MessageTemplate(
+        commit.message_template, auto.metadata.namespace, auto.metadata.name, values
+    )
 
 
 def run_request(
@@ -100,7 +133,7 @@ def run_request(
         raise StalledError(
             f"ChangeRequest {request.key}: a request needs a checkout branch to merge into"
         )
-    branch_name = _template(request.spec.branch, auto)
+    branch_name = _template(request.spec.branch, auto, "spec.branch")
     pushed = push_request_branch(
         ws, base, apply, plan.commit, lambda c: branch_name(c).strip(), checkout
     )

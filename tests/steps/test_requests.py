@@ -31,7 +31,9 @@ spec:
           image: ghcr.io/org/app:1.0.0 # {"$imagepolicy": "apps:app"}
 """
 BRANCH = "image-updates/fleet"
-TITLE = "Images: {{ Changed.Changes | map(attribute='NewValue') | join(', ') }}"
+TITLE = (
+    "Images: {{ range $i, $c := .Changed.Changes }}{{ if $i }}, {{ end }}{{ $c.NewValue }}{{ end }}"
+)
 
 
 def policies(remote: GitRemote, rig: ForgeRig) -> str:
