@@ -1,6 +1,6 @@
 """Deliver notifications off the cycle's thread: bounded queue, retries, dedupe, failures.
 
-In: ``Delivery`` values from ``payloads.build``. Out: HTTP POSTs from one worker thread;
+In: ``Delivery`` values from ``payloads.build``. Out: HTTP POSTs from a few worker threads;
 for each delivery that finally fails, one log line (provider key, type, reason: never the
 URL, which is a secret) and a call of ``on_failure(provider_type)`` (the daemon counts it
 in a metric).
@@ -29,6 +29,7 @@ from automation.notify.payloads import Delivery
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 256
+WORKERS = 4  # a hanging receiver holds one worker (up to its timeout), not every delivery
 ATTEMPTS = 4
 BACKOFF = 1.0
 DEDUPE_WINDOW = 300.0
@@ -77,6 +78,7 @@ class Dispatcher:
         *,
         on_failure: Callable[[str], None] = lambda _type: None,
         size: int = QUEUE_SIZE,
+        workers: int = WORKERS,
         attempts: int = ATTEMPTS,
         backoff: float = BACKOFF,
         dedupe_window: float = DEDUPE_WINDOW,
@@ -91,21 +93,25 @@ class Dispatcher:
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
         self.stats = Stats()
-        self._thread: threading.Thread | None = None
+        self._workers = workers
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> Dispatcher:
-        self._thread = threading.Thread(target=self._run, name="notify", daemon=True)
-        self._thread.start()
+        for n in range(self._workers):
+            thread = threading.Thread(target=self._run, name=f"notify-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Deliver what is queued (bounded by ``timeout``), then stop the worker."""
-        if self._thread is None:
-            return
-        with contextlib.suppress(queue.Full):
-            self._queue.put(None, timeout=timeout)
-        self._thread.join(timeout)
-        self._thread = None
+        """Deliver what is queued (within about ``timeout``), then stop the workers."""
+        deadline = time.monotonic() + timeout
+        for _ in self._threads:
+            with contextlib.suppress(queue.Full):
+                self._queue.put(None, timeout=max(deadline - time.monotonic(), 0.01))
+        for thread in self._threads:
+            thread.join(max(deadline - time.monotonic(), 0.01))
+        self._threads = []
 
     def _fresh(self, key: str) -> bool:
         now = self._clock()
@@ -148,10 +154,12 @@ class Dispatcher:
                 if err.retryable and attempt < self._attempts:
                     self._sleep(self._backoff * 2 ** (attempt - 1))
                     continue
-                self.stats.failed += 1
+                with self._lock:
+                    self.stats.failed += 1
                 self._failed(delivery, f"{err} after {attempt} attempt(s)")
                 return False
-            self.stats.sent += 1
+            with self._lock:
+                self.stats.sent += 1
             return True
         return False
 
