@@ -25,9 +25,9 @@ fluxcd/notification-controller), restricted to the provider types this project d
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
+import re2
 from pydantic import Field, field_validator
 
 from automation.config.base import Duration, LocalRef, Model, Namespace, Object
@@ -38,6 +38,8 @@ ProviderType = Literal[
 SourceKind = Literal["ImagePolicy", "ImageRepository", "ImageUpdateAutomation"]
 _V1BETA3 = Literal["notification.toolkit.fluxcd.io/v1beta3"]
 MAX_PATTERN = 512
+_RE2 = re2.Options()
+_RE2.log_errors = False
 
 
 class ProviderSpec(Model):
@@ -72,9 +74,14 @@ def _check_patterns(values: list[str]) -> list[str]:
         if len(value) > MAX_PATTERN:
             raise ValueError(f"a pattern is longer than {MAX_PATTERN} characters")
         try:
-            re.compile(value)
-        except re.error as err:
-            raise ValueError(f"invalid regular expression {value!r}: {err}") from None
+            re2.compile(value, _RE2)
+        except (re2.error, UnicodeEncodeError) as err:
+            reason = err.args[0] if err.args else "invalid pattern"
+            if isinstance(reason, bytes):
+                reason = reason.decode("utf-8", "replace")
+            raise ValueError(
+                f"invalid regular expression {value!r} (RE2 syntax): {reason}"
+            ) from None
     return values
 
 
