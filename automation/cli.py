@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "pin": "pin",
     "imageset": "imageset",
     "rollback": "rollback",
+    "notify": "notify",
 }
 
 EXIT_OK = 0
