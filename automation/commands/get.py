@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from automation.commands import status
+from automation.commands import requests, status
 from automation.commands.common import (
     add_config_arguments,
     add_output_argument,
@@ -23,12 +23,15 @@ RESOURCES = {
     "repositories": ("repository", "repositories", "imagerepositories", "imagerepository"),
     "policies": ("policy", "policies", "imagepolicies", "imagepolicy"),
     "automations": ("automation", "automations", "imageupdateautomations"),
+    "requests": ("request", "requests", "changerequests"),
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     names = [n for aliases in RESOURCES.values() for n in aliases]
-    parser.add_argument("resource", choices=names, metavar="repositories|policies|automations")
+    parser.add_argument(
+        "resource", choices=names, metavar="repositories|policies|automations|requests"
+    )
     add_config_arguments(parser)
     add_state_argument(parser)
     add_output_argument(parser)
@@ -124,6 +127,8 @@ HEADERS = {
 
 def run(args: argparse.Namespace) -> int:
     kind = next(k for k, aliases in RESOURCES.items() if args.resource in aliases)
+    if kind == "requests":  # asks the forges, not the state store
+        return requests.run(args)
     config = _config(args)
     docs = _documents(kind, config, state(args))
     if args.output != "table":

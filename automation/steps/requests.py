@@ -16,7 +16,7 @@ from automation.changeset import ChangeSet
 from automation.config import Config, ImageUpdateAutomation
 from automation.config.request import ChangeRequest
 from automation.errors import StalledError
-from automation.forge import RequestOutcome, RequestSpec, open_forge, sync_request
+from automation.forge import OpenRequest, RequestOutcome, RequestSpec, open_forge, sync_request
 from automation.git import (
     MessageTemplate,
     MessageTemplateError,
@@ -25,7 +25,7 @@ from automation.git import (
     push_request_branch,
 )
 from automation.git.push import Apply
-from automation.steps.gitplan import GitPlan
+from automation.steps.gitplan import GitPlan, git_plan
 
 TOKEN_KEY = "token"
 
@@ -152,3 +152,28 @@ def run_request(
     finally:
         http.close()
     return RequestRun(pushed, outcome)
+
+
+def open_requests(config: Config) -> list[tuple[str, list[OpenRequest]]]:
+    """Per automation with a ChangeRequest: its open requests (by marker), from the forge."""
+    found = []
+    for key, auto in sorted(config.automations.items()):
+        request = change_request_for(config, auto)
+        if request is None:
+            continue
+        spec = request.spec
+        base = git_plan(config, auto).checkout.branch or ""
+        marker = RequestSpec(str(key), "", base, "", "").marker
+        forge, http = open_forge(
+            spec.provider,
+            spec.api_base,
+            spec.repository,
+            _token(config, request),
+            verify=not spec.insecure,
+        )
+        try:
+            mine = [r for r in forge.open_requests(base) if marker in r.body]
+        finally:
+            http.close()
+        found.append((str(key), mine))
+    return found

@@ -4,6 +4,7 @@ on a local forge server that answers as GitHub, GitLab or Gitea's REST reference
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from automation.cli import main
 from automation.config import load_config
 from automation.reference import LatestRef
 from automation.state import PolicyRecord, StateStore, open_store
@@ -171,3 +173,18 @@ def test_a_wrong_token_is_an_error_that_never_shows_the_token(
     record = store.get_automation("apps/fleet")
     assert record is not None and "wrong-token-123" not in record.last_error
     assert rig.pulls == []
+
+
+def test_get_requests_lists_the_open_requests_of_each_automation(
+    tmp_path: Path, bare_remote: GitRemote, rig: ForgeRig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = world(tmp_path, bare_remote, rig)
+    rig.add_pull("feature", "main", "a human's request", "no marker")
+    select(store, "1.1.0")
+    assert request_of(tmp_path, store).startswith("created request #2")
+    capsys.readouterr()
+    args = [str(tmp_path / "p.yaml"), "--secrets", str(tmp_path / "secrets.yaml"), "-o", "json"]
+    assert main(["get", "requests", *args]) == 0
+    [item] = json.loads(capsys.readouterr().out)["items"]
+    assert (item["automation"], item["number"], item["branch"]) == ("apps/fleet", 2, BRANCH)
+    assert item["title"] == "Images: ghcr.io/org/app:1.1.0"
