@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
         channel=provider.spec.channel,
         username=provider.spec.username,
     )
+    if delivery is None:
+        print(f"Provider {key} ({provider.spec.type}) reports on revisions only: nothing sent")
+        return 0
     if Dispatcher(http_sender(), attempts=2).deliver(delivery):
         print(f"sent a test event to Provider {key} ({provider.spec.type})")
         return 0

@@ -8,6 +8,7 @@ fluxcd/notification-controller), restricted to the provider types this project d
     metadata: {name: slack, namespace: apps}
     spec:
       type: slack   # msteams | discord | googlechat | generic | generic-hmac | alertmanager
+                    # | github | gitlab | gitea (commit status; address: the repository URL)
       channel: general       # slack only
       secretRef: {name: slack-url}   # key `address` (the webhook URL is a secret), `token`,
                                      # `username`/`password` (alertmanager), `headers` (generic)
@@ -33,7 +34,16 @@ from pydantic import Field, field_validator
 from automation.config.base import Duration, LocalRef, Model, Namespace, Object
 
 ProviderType = Literal[
-    "slack", "msteams", "discord", "googlechat", "generic", "generic-hmac", "alertmanager"
+    "slack",
+    "msteams",
+    "discord",
+    "googlechat",
+    "generic",
+    "generic-hmac",
+    "alertmanager",
+    "github",
+    "gitlab",
+    "gitea",
 ]
 SourceKind = Literal["ImagePolicy", "ImageRepository", "ImageUpdateAutomation"]
 _V1BETA3 = Literal["notification.toolkit.fluxcd.io/v1beta3"]

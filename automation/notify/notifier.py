@@ -56,5 +56,6 @@ class Notifier:
                 )
                 self.dispatcher.stats.failed += 1
                 continue
-            queued += self.dispatcher.submit(delivery)
+            if delivery is not None:
+                queued += self.dispatcher.submit(delivery)
         return queued

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from automation.errors import StalledError
+from automation.notify.commitstatus import COMMIT_STATUS_TYPES, commit_status
 from automation.notify.event import CONTROLLER, Event
 
 FLUX_ICON = "https://avatars.githubusercontent.com/u/52158677?s=200&v=4"
@@ -177,7 +178,9 @@ def build(
     secret: Mapping[str, bytes],
     channel: str = "",
     username: str = "",
-) -> Delivery:
+) -> Delivery | None:
+    """The POST for ``event``; None when the provider has nothing to say about it (a
+    commit status for an event without a revision)."""
     url = secret.get("address", b"").decode("utf-8", "replace").strip() or address
     if not url.startswith(("https://", "http://")):
         raise NotifyConfigError(
@@ -186,7 +189,15 @@ def build(
     token = secret.get("token", b"").decode("utf-8", "replace").strip()
     headers = {"Content-Type": "application/json"}
     body: Any
-    if provider_type in ("slack", "discord"):
+    if provider_type in COMMIT_STATUS_TYPES:
+        if not token:
+            raise NotifyConfigError(f"Provider {key}: {provider_type} needs the secret's token key")
+        status = commit_status(provider_type, url, token, event)
+        if status is None:
+            return None
+        url, extra, body = status
+        headers |= extra
+    elif provider_type in ("slack", "discord"):
         body = slack_body(event, channel, username)
         if provider_type == "discord" and not url.rstrip("/").endswith("/slack"):
             url = url.rstrip("/") + "/slack"
