@@ -188,3 +188,25 @@ def test_get_requests_lists_the_open_requests_of_each_automation(
     [item] = json.loads(capsys.readouterr().out)["items"]
     assert (item["automation"], item["number"], item["branch"]) == ("apps/fleet", 2, BRANCH)
     assert item["title"] == "Images: ghcr.io/org/app:1.1.0"
+
+
+def test_a_branch_per_change_set_closes_the_superseded_request(
+    tmp_path: Path, bare_remote: GitRemote, rig: ForgeRig
+) -> None:
+    store = world(tmp_path, bare_remote, rig)
+    per_change = (
+        'branch: "images/{{ range .Changed.Changes }}'
+        '{{ .NewValue | replace \\":\\" \\"-\\" | replace \\"/\\" \\"-\\" }}{{ end }}"'
+    )
+    text = (tmp_path / "p.yaml").read_text().replace(f'branch: "{BRANCH}"', per_change)
+    (tmp_path / "p.yaml").write_text(text)
+    select(store, "1.1.0")
+    assert request_of(tmp_path, store).startswith("created request #1")
+    select(store, "1.2.0")
+    outcome = request_of(tmp_path, store)
+    assert outcome.startswith("created request #2 ") and outcome.endswith("; closed superseded #1")
+    assert [(p.head, p.state) for p in rig.pulls] == [
+        ("images/ghcr.io-org-app-1.1.0", "closed"),
+        ("images/ghcr.io-org-app-1.2.0", "open"),
+    ]
+    assert head(bare_remote, "images/ghcr.io-org-app-1.1.0") is not None  # never deleted
