@@ -23,6 +23,7 @@ from automation.policy.factory import build_policer
 from automation.policy.filter import compile_pattern
 from automation.reference import parse_repository
 from automation.server import check_receivers
+from automation.steps.requestcheck import check_alerts, check_requests
 
 
 def _error(obj: Object, field: str, message: str) -> ConfigError:
@@ -180,4 +181,6 @@ def crosscheck(config: Config) -> list[ConfigError]:
     errors.extend(
         check_receivers(config.receivers.values(), config.secrets, config.image_repositories)
     )
+    errors.extend(check_requests(config))
+    errors.extend(check_alerts(config))
     return sorted(errors, key=lambda e: (e.file, e.line or 0))
