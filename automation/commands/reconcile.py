@@ -99,17 +99,18 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="image-automation-dry-run-") as scratch:
         if args.dry_run:
             store = store.snapshot(Path(scratch) / "state.db")
-        dispatcher = Dispatcher(http_sender()).start()
+        dispatcher = Dispatcher(http_sender()).start() if config.alerts else None
         report = reconcile(
             config,
             store,
             cache=args.cache,
             force=args.all,
             dry_run=args.dry_run,
-            notifier=Notifier(config, dispatcher),
+            notifier=Notifier(config, dispatcher) if dispatcher else None,
         )
         store.close()
-        dispatcher.stop(timeout=NOTIFY_DRAIN_SECONDS)
+        if dispatcher is not None:
+            dispatcher.stop(timeout=NOTIFY_DRAIN_SECONDS)
     if args.output != "table":
         emit(_data(report), args.output)
     else:

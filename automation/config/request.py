@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from automation.config.base import LocalRef, Model, Object
 
@@ -97,6 +97,15 @@ class ChangeRequestSpec(Model):
         if "@" in value.partition("://")[2].partition("/")[0]:
             raise ValueError("address carries credentials; put the token in secretRef")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _plain_http_is_insecure(self) -> ChangeRequestSpec:
+        if self.address.startswith("http://") and not self.insecure:
+            raise ValueError(
+                "address is plain http: the token would travel unencrypted "
+                "(set insecure: true to allow it)"
+            )
+        return self
 
     @property
     def api_base(self) -> str:

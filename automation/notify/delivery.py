@@ -47,11 +47,18 @@ Send = Callable[[Delivery], None]
 
 def http_sender(timeout: float = TIMEOUT) -> Send:
     """POST with httpx; statuses other than 2xx become ``DeliveryFailed``."""
-    client = httpx.Client(timeout=timeout, follow_redirects=False)
+    clients: list[httpx.Client] = []  # made on first use: no TLS set-up when nothing is sent
+    lock = threading.Lock()
+
+    def client() -> httpx.Client:
+        with lock:
+            if not clients:
+                clients.append(httpx.Client(timeout=timeout, follow_redirects=False))
+            return clients[0]
 
     def send(delivery: Delivery) -> None:
         try:
-            response = client.post(
+            response = client().post(
                 delivery.url, content=delivery.body, headers=dict(delivery.headers)
             )
         except httpx.HTTPError as err:

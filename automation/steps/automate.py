@@ -147,7 +147,10 @@ def _sync(
                 key, changes=len(preview.changes), diffs=dict(preview.diffs), notes=skipped
             )
         request = change_request_for(config, auto)
-        if request is not None and not request.spec.suspend:
+        if request is not None:
+            # A suspended request must not turn into pushes to the checkout branch.
+            if request.spec.suspend:
+                return AutomationOutcome(key, skipped="change request suspended")
             run = run_request(config, auto, request, plan, ws, base, apply)
             return _requested(store, key, record, refs, now, plan.branch, base, run, notes)
         result = push_with_retry(

@@ -34,7 +34,8 @@ spec:
 apiVersion: requests.image-automation.io/v1alpha1
 kind: ChangeRequest
 metadata: {name: two, namespace: apps}
-spec: {automationRef: {name: fleet}, provider: github, repository: org/fleet, secretRef: {name: token}}
+spec:
+  {automationRef: {name: fleet}, provider: github, repository: org/fleet, secretRef: {name: token}}
 ---
 apiVersion: requests.image-automation.io/v1alpha1
 kind: ChangeRequest

@@ -14,6 +14,7 @@ import pytest
 
 from automation.cli import main
 from automation.config import load_config
+from automation.errors import ConfigErrors
 from automation.reference import LatestRef
 from automation.state import PolicyRecord, StateStore, open_store
 from automation.steps.automate import AutomationOutcome, run_automation
@@ -77,6 +78,7 @@ def policies(remote: GitRemote, rig: ForgeRig) -> str:
           automationRef: {{name: fleet}}
           provider: {rig.kind}
           address: {rig.url}
+          insecure: true                 # the rig serves plain http on loopback
           repository: {rig.repository}
           secretRef: {{name: forge-token}}
           branch: "{BRANCH}"
@@ -210,3 +212,26 @@ def test_a_branch_per_change_set_closes_the_superseded_request(
         ("images/ghcr.io-org-app-1.2.0", "open"),
     ]
     assert head(bare_remote, "images/ghcr.io-org-app-1.1.0") is not None  # never deleted
+
+
+def test_a_suspended_request_pushes_nothing_anywhere(
+    tmp_path: Path, bare_remote: GitRemote, rig: ForgeRig
+) -> None:
+    store = world(tmp_path, bare_remote, rig)
+    text = (tmp_path / "p.yaml").read_text().replace("  labels: [images]", "  suspend: true")
+    (tmp_path / "p.yaml").write_text(text)
+    main_before = head(bare_remote, "main")
+    select(store, "1.1.0")
+    assert run(tmp_path, store).skipped == "change request suspended"
+    assert head(bare_remote, "main") == main_before and head(bare_remote, BRANCH) is None
+    assert rig.log == []
+
+
+def test_a_plain_http_forge_needs_insecure(
+    tmp_path: Path, bare_remote: GitRemote, rig: ForgeRig
+) -> None:
+    world(tmp_path, bare_remote, rig)
+    text = (tmp_path / "p.yaml").read_text().replace("  insecure: true", "  insecure: false")
+    (tmp_path / "p.yaml").write_text(text)
+    with pytest.raises(ConfigErrors, match="plain http: the token would travel unencrypted"):
+        load_config([tmp_path / "p.yaml"])
