@@ -30,8 +30,9 @@ def headers(token: str) -> dict[str, str]:
     return {"Authorization": f"token {token}", "Accept": "application/json"}
 
 
-def parse_request(data: Any) -> OpenRequest:
+def parse_request(data: Any, repository: str = "") -> OpenRequest:
     item = mapping(data)
+    head_repo = text(mapping(mapping(item.get("head")).get("repo")).get("full_name"), 255)
     return OpenRequest(
         number=number(item.get("number")),
         url=text(item.get("html_url"), 2048),
@@ -39,6 +40,7 @@ def parse_request(data: Any) -> OpenRequest:
         base=text(mapping(item.get("base")).get("ref"), 255),
         title=text(item.get("title"), 1024),
         body=text(item.get("body")),
+        same_repository=head_repo.lower() == repository.lower(),
     )
 
 
@@ -51,6 +53,7 @@ class Gitea:
 
     def __init__(self, http: Transport, repository: str, base_url: str = "") -> None:
         self.http = http
+        self.repository = repository
         self.repo = f"/api/v1/repos/{repository}"
 
     def list_call(self, base: str) -> Call:
@@ -85,18 +88,20 @@ class Gitea:
         return title(spec)
 
     def open_requests(self, base: str) -> list[OpenRequest]:
-        found = [parse_request(item) for item in self.http.pages(self.list_call(base))]
+        found = [
+            parse_request(item, self.repository) for item in self.http.pages(self.list_call(base))
+        ]
         return [r for r in found if r.base == base]
 
     def create(self, spec: RequestSpec) -> OpenRequest:
-        request = parse_request(self.http.send(self.create_call(spec)))
+        request = parse_request(self.http.send(self.create_call(spec)), self.repository)
         if spec.reviewers:
             path = f"{self.repo}/pulls/{request.number}/requested_reviewers"
             self.http.send(Call("POST", path, (201,), json={"reviewers": list(spec.reviewers)}))
         return request
 
     def update(self, request: OpenRequest, spec: RequestSpec) -> OpenRequest:
-        return parse_request(self.http.send(self.update_call(request, spec)))
+        return parse_request(self.http.send(self.update_call(request, spec)), self.repository)
 
     def close(self, request: OpenRequest) -> None:
         path = f"{self.repo}/pulls/{request.number}"

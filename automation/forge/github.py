@@ -45,8 +45,9 @@ def graphql_path(base: str) -> str:
     return "/../graphql" if base.rstrip("/").endswith("/api/v3") else "/graphql"
 
 
-def parse_request(data: Any) -> OpenRequest:
+def parse_request(data: Any, repository: str = "") -> OpenRequest:
     item = mapping(data)
+    head_repo = text(mapping(mapping(item.get("head")).get("repo")).get("full_name"), 255)
     return OpenRequest(
         number=number(item.get("number")),
         url=text(item.get("html_url"), 2048),
@@ -54,6 +55,7 @@ def parse_request(data: Any) -> OpenRequest:
         base=text(mapping(item.get("base")).get("ref"), 255),
         title=text(item.get("title"), 1024),
         body=text(item.get("body")),
+        same_repository=head_repo.lower() == repository.lower(),
         node_id=text(item.get("node_id"), 255),
     )
 
@@ -63,6 +65,7 @@ class GitHub:
 
     def __init__(self, http: Transport, repository: str, base_url: str = "") -> None:
         self.http = http
+        self.repository = repository
         self.repo = f"/repos/{repository}"
         self.graphql = graphql_path(base_url)
 
@@ -121,16 +124,18 @@ class GitHub:
         return spec.short_title
 
     def open_requests(self, base: str) -> list[OpenRequest]:
-        return [parse_request(item) for item in self.http.pages(self.list_call(base))]
+        return [
+            parse_request(item, self.repository) for item in self.http.pages(self.list_call(base))
+        ]
 
     def create(self, spec: RequestSpec) -> OpenRequest:
-        request = parse_request(self.http.send(self.create_call(spec)))
+        request = parse_request(self.http.send(self.create_call(spec)), self.repository)
         for call in self.extra_calls(request, spec):
             self.http.send(call)
         return request
 
     def update(self, request: OpenRequest, spec: RequestSpec) -> OpenRequest:
-        return parse_request(self.http.send(self.update_call(request, spec)))
+        return parse_request(self.http.send(self.update_call(request, spec)), self.repository)
 
     def close(self, request: OpenRequest) -> None:
         self.http.send(

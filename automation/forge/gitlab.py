@@ -39,6 +39,7 @@ def parse_request(data: Any) -> OpenRequest:
         base=text(item.get("target_branch"), 255),
         title=text(item.get("title"), 1024),
         body=text(item.get("description")),
+        same_repository=item.get("source_project_id") == item.get("target_project_id"),
     )
 
 

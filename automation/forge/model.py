@@ -61,6 +61,9 @@ class OpenRequest:
     title: str
     body: str
     node_id: str = ""
+    # Opened from a branch of the repository itself, not a fork's branch of the same name:
+    # only those are ever edited or closed.
+    same_repository: bool = True
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def sync_request(
     forge: Forge, spec: RequestSpec, *, close_superseded: bool = True
 ) -> RequestOutcome:
     """Make the forge hold exactly one open request from ``spec.head`` into ``spec.base``."""
-    existing = forge.open_requests(spec.base)
+    existing = [r for r in forge.open_requests(spec.base) if r.same_repository]
     mine = [r for r in existing if r.head == spec.head]
     superseded = (
         tuple(r for r in existing if r.head != spec.head and spec.marker in r.body)

@@ -81,3 +81,15 @@ def test_a_wrong_token_is_refused_and_not_quoted(rig: ForgeRig) -> None:
         client.open_requests("main")
     http.close()
     assert "nope-123" not in str(err.value)
+
+
+def test_a_forks_request_from_a_branch_of_the_same_name_is_never_touched(
+    rig: ForgeRig, forge: Forge, bare_remote: GitRemote
+) -> None:
+    marker = "<!-- image-automation: apps/fleet -->"
+    fork = rig.add_pull("image-updates/x", "main", "looks like ours", f"evil {marker}")
+    fork.fork = "mallory/fleet"
+    outcome = sync_request(forge, spec(branch(bare_remote, "image-updates/x"), auto_merge=True))
+    assert outcome.action == "created" and outcome.closed == ()
+    assert (fork.title, fork.state, fork.auto_merge) == ("looks like ours", "open", False)
+    assert rig.pulls[-1].head == "image-updates/x" and not rig.pulls[-1].fork

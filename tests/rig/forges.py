@@ -52,6 +52,7 @@ class Pull:
     assignees: list[Any] = field(default_factory=list)
     reviewers: list[Any] = field(default_factory=list)
     auto_merge: bool = False
+    fork: str = ""  # owner/name of the fork the head branch lives in, "" for this repository
 
 
 @dataclass
@@ -115,7 +116,11 @@ class GitHubRig(ForgeRig):
             "title": pull.title,
             "body": pull.body or None,
             "draft": pull.draft,
-            "head": {"ref": pull.head, "label": f"org:{pull.head}"},
+            "head": {
+                "ref": pull.head,
+                "label": f"org:{pull.head}",
+                "repo": {"full_name": pull.fork or self.repository},
+            },
             "base": {"ref": pull.base},
             "labels": [{"name": n} for n in pull.labels],
             "assignees": [{"login": n} for n in pull.assignees],
@@ -158,7 +163,7 @@ class GitHubRig(ForgeRig):
                     },
                     {},
                 )
-            if any(p.head == body["head"] and p.state == "open" for p in self.pulls):
+            if any(p.head == body["head"] and p.state == "open" and not p.fork for p in self.pulls):
                 return (
                     422,
                     {
@@ -244,6 +249,8 @@ class GitLabRig(ForgeRig):
             "description": pull.body,
             "draft": pull.title.startswith("Draft:"),
             "source_branch": pull.head,
+            "source_project_id": 99 if pull.fork else 42,
+            "target_project_id": 42,
             "target_branch": pull.base,
             "labels": list(pull.labels),
             "assignees": [{"id": i} for i in pull.assignees],
@@ -282,7 +289,10 @@ class GitLabRig(ForgeRig):
             body = ex.body
             if not self.branch_exists(body["source_branch"]):
                 return 400, {"message": {"source_branch": ["is invalid"]}}, {}
-            if any(p.head == body["source_branch"] and p.state == "open" for p in self.pulls):
+            if any(
+                p.head == body["source_branch"] and p.state == "open" and not p.fork
+                for p in self.pulls
+            ):
                 return (
                     409,
                     {
@@ -338,7 +348,11 @@ class GiteaRig(ForgeRig):
             "title": pull.title,
             "body": pull.body,
             "draft": pull.title.startswith("WIP:"),
-            "head": {"ref": pull.head, "label": pull.head},
+            "head": {
+                "ref": pull.head,
+                "label": pull.head,
+                "repo": {"full_name": pull.fork or self.repository},
+            },
             "base": {"ref": pull.base, "label": pull.base},
             "labels": [{"id": i} for i in pull.labels],
             "assignees": [{"login": n} for n in pull.assignees],
@@ -367,7 +381,10 @@ class GiteaRig(ForgeRig):
             if not self.branch_exists(body["head"]):
                 return 404, {"message": "The target couldn't be found.", "errors": []}, {}
             if any(
-                p.head == body["head"] and p.base == body["base"] and p.state == "open"
+                p.head == body["head"]
+                and p.base == body["base"]
+                and p.state == "open"
+                and not p.fork
                 for p in self.pulls
             ):
                 return 409, {"message": "pull request already exists for these targets"}, {}
