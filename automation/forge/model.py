@@ -99,9 +99,17 @@ class Forge(Protocol):
     def enable_auto_merge(self, request: OpenRequest) -> bool: ...
 
 
+_CONTROL = dict.fromkeys(i for i in range(32) if i not in (9, 10))
+_LINE_CONTROL = dict.fromkeys(range(32))
+
+
 def text(value: Any, limit: int = MAX_BODY) -> str:
-    """A string field of a forge response, bounded; anything else becomes ''."""
-    return value[:limit] if isinstance(value, str) else ""
+    """A string field of a forge response, bounded; anything else becomes ''. Control
+    characters go (all of them in one-line fields), so a value cannot forge log lines."""
+    if not isinstance(value, str):
+        return ""
+    table = _CONTROL if limit >= MAX_BODY else _LINE_CONTROL
+    return value[:limit].translate(table)
 
 
 def number(value: Any) -> int:

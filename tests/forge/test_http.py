@@ -93,3 +93,20 @@ def test_request_building_is_pure_and_uses_the_documented_shapes() -> None:
     assert ForgeHttp("https://ghe.example.com/api/v3", {}).url("/../graphql") == (
         "https://ghe.example.com/api/graphql"
     )
+
+
+def test_control_characters_in_answers_cannot_forge_log_lines() -> None:
+    answer = [
+        {
+            "number": 1,
+            "html_url": "https://x/1\nINFO fake line",
+            "title": "t\r\x1b[31m",
+            "body": "a\nb\x00",
+            "head": {"ref": "b"},
+            "base": {"ref": "main"},
+        }
+    ]
+    client = http(httpx.MockTransport(lambda r: httpx.Response(200, json=answer)))
+    [request] = GitHub(client, "o/r").open_requests("main")
+    assert request.url == "https://x/1INFO fake line" and request.title == "t[31m"
+    assert request.body == "a\nb"
