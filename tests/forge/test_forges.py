@@ -1,5 +1,5 @@
 """Each forge's client against the local server that follows its REST reference
-(tests/rig/forges.py): pagination, superseded requests, drafts, auto-merge, errors."""
+(tests/rig/forge_*.py): pagination, superseded requests, drafts, auto-merge, errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from automation.forge import Forge, ForgeError, RequestSpec, open_forge, sync_request
-from tests.rig.forges import TOKEN, ForgeRig, serve_forge
+from tests.rig.forge_servers import serve_forge
+from tests.rig.forges import TOKEN, ForgeRig
 from tests.rig.git_remotes import GitRemote, clone_and_commit
 
 

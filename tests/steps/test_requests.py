@@ -1,6 +1,6 @@
 """Automations with a ChangeRequest, end to end: real git pushes to a bare remote, requests
 on a local forge server that answers as GitHub, GitLab or Gitea's REST reference says
-(tests/rig/forges.py)."""
+(tests/rig/forge_*.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from automation.errors import ConfigErrors
 from automation.reference import LatestRef
 from automation.state import PolicyRecord, StateStore, open_store
 from automation.steps.automate import AutomationOutcome, run_automation
-from tests.rig.forges import TOKEN, ForgeRig, serve_forge
+from tests.rig.forge_servers import serve_forge
+from tests.rig.forges import TOKEN, ForgeRig
 from tests.rig.git_remotes import GitRemote, clone_and_commit, git, head, read_file_at, seed
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
