@@ -33,19 +33,27 @@ from pydantic import Field, field_validator
 
 from automation.config.base import Duration, LocalRef, Model, Namespace, Object
 
+# Every type Flux's v1beta3 Provider admits (provider_types.go), so files valid for Flux load
+# here; DELIVERED_TYPES are the ones this tool sends (others are reported when routed to).
 ProviderType = Literal[
-    "slack",
-    "msteams",
-    "discord",
-    "googlechat",
-    "generic",
-    "generic-hmac",
-    "alertmanager",
-    "github",
-    "gitlab",
-    "gitea",
-]
-SourceKind = Literal["ImagePolicy", "ImageRepository", "ImageUpdateAutomation"]
+    "slack", "discord", "msteams", "rocket", "generic", "generic-hmac", "github", "gitlab",
+    "gitea", "giteapullrequestcomment", "bitbucketserver", "bitbucket", "azuredevops",
+    "googlechat", "googlepubsub", "webex", "sentry", "azureeventhub", "telegram", "lark",
+    "matrix", "opsgenie", "alertmanager", "grafana", "githubdispatch",
+    "githubpullrequestcomment", "gitlabmergerequestcomment", "pagerduty", "datadog", "nats",
+    "zulip", "otel", "zoom", "incident.io",
+]  # fmt: skip
+DELIVERED_TYPES = frozenset(
+    ["slack", "msteams", "discord", "googlechat", "generic", "generic-hmac", "alertmanager",
+     "github", "gitlab", "gitea"]
+)  # fmt: skip
+# Flux's CrossNamespaceObjectReference kinds (api/v1/reference_types.go); only the image
+# kinds ever have events here, the others are accepted so shared Alerts stay valid.
+SourceKind = Literal[
+    "Bucket", "GitRepository", "Kustomization", "HelmRelease", "HelmChart", "HelmRepository",
+    "ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "OCIRepository",
+    "ArtifactGenerator", "ExternalArtifact",
+]  # fmt: skip
 _V1BETA3 = Literal["notification.toolkit.fluxcd.io/v1beta3"]
 MAX_PATTERN = 512
 _RE2 = re2.Options()
@@ -61,6 +69,29 @@ class ProviderSpec(Model):
     timeout: Duration | None = None
     secret_ref: LocalRef | None = None
     suspend: bool = False
+    # Accepted so Flux's files load; interval is deprecated in Flux and means nothing here.
+    # The others are not supported: a provider using one is reported instead of used.
+    interval: Duration | None = None
+    proxy: str = ""
+    proxy_secret_ref: LocalRef | None = None
+    cert_secret_ref: LocalRef | None = None
+    service_account_name: str = ""
+    commit_status_expr: str = ""
+
+    def unsupported(self) -> str:
+        """Why this tool cannot deliver for this provider, or ''."""
+        if self.type not in DELIVERED_TYPES:
+            return f"provider type {self.type!r} is not delivered by this tool"
+        for field, value in (
+            ("proxy", self.proxy),
+            ("proxySecretRef", self.proxy_secret_ref),
+            ("certSecretRef", self.cert_secret_ref),
+            ("serviceAccountName", self.service_account_name),
+            ("commitStatusExpr", self.commit_status_expr),
+        ):
+            if value:
+                return f"spec.{field} is not supported by this tool"
+        return ""
 
 
 class Provider(Object):

@@ -59,7 +59,10 @@ def http_sender(timeout: float = TIMEOUT) -> Send:
     def send(delivery: Delivery) -> None:
         try:
             response = client().post(
-                delivery.url, content=delivery.body, headers=dict(delivery.headers)
+                delivery.url,
+                content=delivery.body,
+                headers=dict(delivery.headers),
+                timeout=delivery.timeout or timeout,
             )
         except httpx.HTTPError as err:
             raise DeliveryFailed(type(err).__name__, retryable=True) from None

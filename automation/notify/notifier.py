@@ -33,6 +33,11 @@ class Notifier:
         for route in routes(self.config, event):
             provider = route.provider
             key = str(provider.key)
+            unsupported = provider.spec.unsupported()
+            if unsupported:
+                log.warning("notification to Provider %s failed: %s", key, unsupported)
+                self.dispatcher.stats.failed += 1
+                continue
             try:
                 secret = {}
                 if provider.spec.secret_ref is not None:
@@ -49,6 +54,7 @@ class Notifier:
                     secret=secret,
                     channel=provider.spec.channel,
                     username=provider.spec.username,
+                    timeout=timeout.total_seconds() if (timeout := provider.spec.timeout) else None,
                 )
             except AutomationError as err:
                 log.warning(

@@ -15,6 +15,7 @@ HMAC-SHA256 of the body keyed by ``token``; both send ``gotk-component``).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -42,6 +43,7 @@ class Delivery:
     headers: Mapping[str, str] = field(repr=False, default_factory=dict)
     body: bytes = b""
     dedupe_key: str = ""
+    timeout: float | None = None  # the Provider's spec.timeout; None: the sender's default
 
 
 def _json(value: Any) -> bytes:
@@ -178,6 +180,7 @@ def build(
     secret: Mapping[str, bytes],
     channel: str = "",
     username: str = "",
+    timeout: float | None = None,
 ) -> Delivery | None:
     """The POST for ``event``; None when the provider has nothing to say about it (a
     commit status for an event without a revision)."""
@@ -209,8 +212,12 @@ def build(
         body = googlechat_body(event)
     elif provider_type == "alertmanager":
         body = alertmanager_body(event)
+        user, password = secret.get("username", b""), secret.get("password", b"")
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        elif user and password:
+            basic = base64.b64encode(user + b":" + password).decode()
+            headers["Authorization"] = f"Basic {basic}"
     else:  # generic, generic-hmac
         body = event.to_flux()
         headers["gotk-component"] = CONTROLLER
@@ -226,4 +233,5 @@ def build(
     identity = _json(
         [key, flux["involvedObject"], flux["severity"], flux["reason"], flux["message"]]
     )
-    return Delivery(key, provider_type, url, headers, data, hashlib.sha256(identity).hexdigest())
+    dedupe = hashlib.sha256(identity).hexdigest()
+    return Delivery(key, provider_type, url, headers, data, dedupe, timeout)

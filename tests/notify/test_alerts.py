@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,10 @@ import pytest
 from automation.config import Config, load_config
 from automation.errors import ConfigErrors
 from automation.notify.alerts import routes
+from automation.notify.delivery import Dispatcher
 from automation.notify.event import Event
+from automation.notify.notifier import Notifier
+from automation.notify.payloads import Delivery
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -102,3 +106,44 @@ def test_a_bad_pattern_is_a_config_error(tmp_path: Path) -> None:
         ConfigErrors, match=r"n.yaml:12: spec.exclusionList: invalid regular expression"
     ):
         config(tmp_path, ALL + "exclusionList: ['(']")
+
+
+FLUX_FILES = """\
+apiVersion: notification.toolkit.fluxcd.io/v1beta3
+kind: Provider
+metadata: {name: tg, namespace: apps}
+spec: {type: telegram, channel: "123", interval: 5m}
+---
+apiVersion: notification.toolkit.fluxcd.io/v1beta3
+kind: Provider
+metadata: {name: proxied, namespace: apps}
+spec: {type: slack, address: "https://hooks.example.com/x", proxy: "http://proxy:3128"}
+---
+apiVersion: notification.toolkit.fluxcd.io/v1beta3
+kind: Alert
+metadata: {name: cluster, namespace: apps}
+spec:
+  providerRef: {name: tg}
+  eventSources: [{kind: Kustomization, name: "*"}, {kind: ImagePolicy, name: "*"}]
+---
+apiVersion: notification.toolkit.fluxcd.io/v1beta3
+kind: Alert
+metadata: {name: proxied, namespace: apps}
+spec:
+  providerRef: {name: proxied}
+  eventSources: [{kind: ImagePolicy, name: "*"}]
+"""
+
+
+def test_flux_files_with_other_types_and_kinds_load_and_are_reported_not_sent(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "f.yaml").write_text(FLUX_FILES)
+    cfg = load_config([tmp_path / "f.yaml"])
+    sent: list[Delivery] = []
+    dispatcher = Dispatcher(sent.append)
+    with caplog.at_level(logging.WARNING):
+        assert Notifier(cfg, dispatcher).emit(ev()) == 0
+    assert sent == [] and dispatcher.stats.failed == 2
+    assert "Provider apps/tg failed: provider type 'telegram' is not delivered" in caplog.text
+    assert "Provider apps/proxied failed: spec.proxy is not supported" in caplog.text

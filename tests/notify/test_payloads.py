@@ -139,3 +139,10 @@ def test_the_secret_address_wins_and_is_never_in_the_repr() -> None:
 def test_hostile_header_lines_are_refused(headers: bytes) -> None:
     with pytest.raises(NotifyConfigError):
         build("apps/p", "generic", event(), address=URL, secret={"headers": headers})
+
+
+def test_alertmanager_basic_auth_and_a_provider_timeout() -> None:
+    secret = {"username": b"am", "password": b"pw"}
+    delivery = build("a/p", "alertmanager", event(), address=URL, secret=secret, timeout=3.0)
+    assert delivery is not None and delivery.timeout == 3.0
+    assert delivery.headers["Authorization"] == "Basic YW06cHc="
