@@ -16,6 +16,7 @@ and API group and names the automation it belongs to:
       address: https://api.github.com    # the API base: GitHub Enterprise, self-hosted GitLab...
       repository: org/fleet              # owner/name, or a GitLab project path
       secretRef: {name: forge-token}     # key `token`
+      certSecretRef: {name: forge-ca}    # optional; key `ca.crt`, a private CA
       branch: "image-updates/{{ .AutomationObject.Name }}"  # Go template over the change set
       title: "..."                       # template; default: the commit message's first line
       body: "..."                        # template; default: the list of changes by file
@@ -72,6 +73,7 @@ class ChangeRequestSpec(Model):
         min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$"
     )
     secret_ref: LocalRef
+    cert_secret_ref: LocalRef | None = None  # key `ca.crt`: a private CA for the forge API
     insecure: bool = False
     branch: str = DEFAULT_BRANCH_TEMPLATE
     title: str = ""

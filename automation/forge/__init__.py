@@ -5,6 +5,8 @@ In: the forge type, API base, repository, token and a ``RequestSpec``. Out: a
 I/O goes through ``ForgeHttp``.
 """
 
+import ssl
+
 from automation.forge.gitea import Gitea
 from automation.forge.github import GitHub
 from automation.forge.gitlab import GitLab
@@ -25,10 +27,24 @@ HEADERS = {
 
 
 def open_forge(
-    kind: str, base: str, repository: str, token: str, *, verify: bool | str = True
+    kind: str,
+    base: str,
+    repository: str,
+    token: str,
+    *,
+    verify: bool = True,
+    ca_pem: bytes = b"",
 ) -> tuple[Forge, ForgeHttp]:
-    """The forge client for ``kind`` and the HTTP session it uses (close it when done)."""
-    http = ForgeHttp(base, HEADERS[kind](token), verify=verify)
+    """The forge client for ``kind`` and the HTTP session it uses (close it when done).
+
+    ``ca_pem``: certificates to trust for the forge instead of the system's."""
+    tls: bool | ssl.SSLContext = verify
+    if verify and ca_pem:
+        try:
+            tls = ssl.create_default_context(cadata=ca_pem.decode("ascii", "replace"))
+        except (ssl.SSLError, ValueError):
+            raise ForgeError("the forge CA (ca.crt) is not a PEM certificate") from None
+    http = ForgeHttp(base, HEADERS[kind](token), verify=tls)
     return FORGES[kind](http, repository, base), http
 
 

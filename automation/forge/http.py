@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,7 +58,7 @@ class ForgeHttp:
         base: str,
         headers: Mapping[str, str],
         *,
-        verify: bool | str = True,
+        verify: bool | ssl.SSLContext = True,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:

@@ -90,6 +90,14 @@ def _token(config: Config, request: ChangeRequest) -> str:
     return token
 
 
+def _ca(config: Config, request: ChangeRequest) -> bytes:
+    ref = request.spec.cert_secret_ref
+    if ref is None:
+        return b""
+    secret = config.secret(request.metadata.namespace, ref.name, needed_by=request)
+    return secret.values.get("ca.crt", b"")
+
+
 def request_spec(
     request: ChangeRequest, auto: ImageUpdateAutomation, head: str, base: str, changes: ChangeSet
 ) -> RequestSpec:
@@ -146,6 +154,7 @@ def run_request(
         request.spec.repository,
         _token(config, request),
         verify=not request.spec.insecure,
+        ca_pem=_ca(config, request),
     )
     try:
         outcome = sync_request(forge, spec, close_superseded=request.spec.close_superseded)
@@ -170,6 +179,7 @@ def open_requests(config: Config) -> list[tuple[str, list[OpenRequest]]]:
             spec.repository,
             _token(config, request),
             verify=not spec.insecure,
+            ca_pem=_ca(config, request),
         )
         try:
             mine = [r for r in forge.open_requests(base) if marker in r.body]

@@ -4,10 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from automation.forge import Forge, ForgeError, RequestSpec, open_forge, sync_request
+from automation.forge import (
+    Forge,
+    ForgeError,
+    ForgeTransientError,
+    RequestSpec,
+    open_forge,
+    sync_request,
+)
+from tests.rig.certs import localhost_server_cert, new_ca
 from tests.rig.forge_servers import serve_forge
 from tests.rig.forges import TOKEN, ForgeRig
 from tests.rig.git_remotes import GitRemote, clone_and_commit
@@ -94,3 +103,17 @@ def test_a_forks_request_from_a_branch_of_the_same_name_is_never_touched(
     assert outcome.action == "created" and outcome.closed == ()
     assert (fork.title, fork.state, fork.auto_merge) == ("looks like ours", "open", False)
     assert rig.pulls[-1].head == "image-updates/x" and not rig.pulls[-1].fork
+
+
+def test_https_with_a_private_ca_from_the_ca_secret(bare_remote: GitRemote, tmp_path: Path) -> None:
+    ca = new_ca()
+    tls = localhost_server_cert(ca).write(tmp_path, "forge")
+    for rig in serve_forge("gitea", bare_remote.path, tls):
+        client, http = open_forge("gitea", rig.url, rig.repository, TOKEN, ca_pem=ca.cert_pem)
+        assert client.open_requests("main") == []
+        http.close()
+        untrusted, http = open_forge("gitea", rig.url, rig.repository, TOKEN)
+        with pytest.raises(ForgeTransientError, match="ConnectError"):
+            untrusted.open_requests("main")
+        http.close()
+        assert len(rig.log) == 1  # the untrusted attempt never sent its request

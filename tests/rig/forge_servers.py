@@ -13,6 +13,8 @@ from tests.rig.forges import ForgeRig, ServedForge
 RIGS: dict[str, type[ForgeRig]] = {"github": GitHubRig, "gitlab": GitLabRig, "gitea": GiteaRig}
 
 
-def serve_forge(kind: str, git_repo: Path) -> Iterator[ForgeRig]:
-    with ServedForge(RIGS[kind](git_repo)) as rig:
+def serve_forge(
+    kind: str, git_repo: Path, tls: tuple[Path, Path] | None = None
+) -> Iterator[ForgeRig]:
+    with ServedForge(RIGS[kind](git_repo), tls) as rig:
         yield rig

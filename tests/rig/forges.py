@@ -26,6 +26,7 @@ branch was pushed over git), as the real ones do. Servers run in a thread for on
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -138,10 +139,18 @@ def _handler(rig: ForgeRig) -> type[BaseHTTPRequestHandler]:
 
 
 class ServedForge:
-    def __init__(self, rig: ForgeRig) -> None:
+    """The rig on a loopback port; with ``tls`` (cert and key files) over HTTPS."""
+
+    def __init__(self, rig: ForgeRig, tls: tuple[Path, Path] | None = None) -> None:
         self.rig = rig
         self.server = ThreadingHTTPServer((LOCALHOST, 0), _handler(rig))
-        rig.url = f"http://{LOCALHOST}:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        rig.url = f"{scheme}://{LOCALHOST}:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> ForgeRig:
