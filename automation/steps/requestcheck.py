@@ -48,6 +48,8 @@ def check_requests(config: Config) -> Iterator[ConfigError]:
                 message = str(err).removeprefix("commit message template: ")
                 yield ConfigError(where.file, where.line, f"spec.{field}", message)
         yield from _secret(config, request, key.namespace, request.spec.secret_ref.name)
+        if request.spec.cert_secret_ref is not None:
+            yield from _secret(config, request, key.namespace, request.spec.cert_secret_ref.name)
 
 
 def check_alerts(config: Config) -> Iterator[ConfigError]:

@@ -117,3 +117,15 @@ def test_https_with_a_private_ca_from_the_ca_secret(bare_remote: GitRemote, tmp_
             untrusted.open_requests("main")
         http.close()
         assert len(rig.log) == 1  # the untrusted attempt never sent its request
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_an_exhausted_rate_limit_is_transient(kind: str, bare_remote: GitRemote) -> None:
+    for rig in serve_forge(kind, bare_remote.path):
+        rig.rate_limit = 1
+        client, http = open_forge(kind, rig.url, rig.repository, TOKEN)
+        assert client.open_requests("main") == []
+        with pytest.raises(ForgeTransientError, match=r"HTTP (403|429).*rate limited") as err:
+            client.open_requests("main")
+        http.close()
+        assert err.value.retryable

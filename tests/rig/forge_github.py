@@ -34,6 +34,23 @@ class GitHubRig(ForgeRig):
             "requested_reviewers": [{"login": n} for n in pull.reviewers],
         }
 
+    def rate_headers(self) -> dict[str, str]:
+        left = 5000 if self.rate_limit is None else self.rate_limit
+        reset = "1767225600"
+        return {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": str(left),
+            "x-ratelimit-reset": reset,
+        }
+
+    def rate_limited(self) -> tuple[int, Any, dict[str, str]]:
+        # https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
+        body = {
+            "message": "API rate limit exceeded for user ID 1.",
+            "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+        }
+        return 403, body, {}
+
     def handle(self, ex: Exchange) -> tuple[int, Any, dict[str, str]]:
         if ex.headers.get("authorization") != f"Bearer {TOKEN}":
             return (

@@ -33,6 +33,14 @@ class GitLabRig(ForgeRig):
             "merge_when_pipeline_succeeds": pull.auto_merge,
         }
 
+    def rate_headers(self) -> dict[str, str]:
+        left = 2000 if self.rate_limit is None else self.rate_limit
+        return {"RateLimit-Limit": "2000", "RateLimit-Remaining": str(left)}
+
+    def rate_limited(self) -> tuple[int, Any, dict[str, str]]:
+        # https://docs.gitlab.com/security/rate_limits/: 429 with Retry-After
+        return 429, {"message": "Retry later"}, {"Retry-After": "60"}
+
     def handle(self, ex: Exchange) -> tuple[int, Any, dict[str, str]]:
         if ex.headers.get("private-token") != TOKEN:
             return 401, {"message": "401 Unauthorized"}, {}

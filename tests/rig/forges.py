@@ -104,6 +104,25 @@ class ForgeRig:
     def handle(self, exchange: Exchange) -> tuple[int, Any, dict[str, str]]:
         raise NotImplementedError
 
+    # Rate limits: ``rate_limit`` requests are allowed (None: no limit), then the forge's
+    # own "rate limited" answer; ``rate_headers`` are sent with every answer.
+    rate_limit: int | None = None
+
+    def rate_limited(self) -> tuple[int, Any, dict[str, str]]:
+        return 429, {"message": "rate limited"}, {}
+
+    def rate_headers(self) -> dict[str, str]:
+        return {}
+
+    def respond(self, exchange: Exchange) -> tuple[int, Any, dict[str, str]]:
+        if self.rate_limit is not None:
+            if self.rate_limit <= 0:
+                status, body, headers = self.rate_limited()
+                return status, body, {**self.rate_headers(), **headers}
+            self.rate_limit -= 1
+        status, body, headers = self.handle(exchange)
+        return status, body, {**self.rate_headers(), **headers}
+
 
 def _handler(rig: ForgeRig) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -120,7 +139,7 @@ def _handler(rig: ForgeRig) -> type[BaseHTTPRequestHandler]:
                 parts.path,
             )
             rig.log.append(ex)
-            status, body, headers = rig.handle(ex)
+            status, body, headers = rig.respond(ex)
             data = b"" if body is None else json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
