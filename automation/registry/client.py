@@ -28,6 +28,7 @@ from automation.registry.exchange import Reply
 from automation.registry.faults import error_for_exception, error_for_status
 from automation.registry.limits import RETRY_STATUSES, Clock, RateLimiter, Sleep, parse_retry_after
 from automation.registry.options import ScanOptions
+from automation.registry.providers import LOGINS
 from automation.registry.pages import (
     MAX_PAGES,
     check_page,
@@ -108,12 +109,28 @@ class RegistryClient:
                 if self._http is None:
                     self._http = self._build_http()
                 probe = await self._probe()
+                if credentials is None and self.options.credentials.provider != "generic":
+                    provider = self.options.credentials.provider
+                    credentials = await LOGINS.credentials(provider, self.host, self._post_form)
             except AutomationError as err:
                 self._failure = (err, self._clock() + READY_FAILURE_TTL)
                 raise
             self.auth = RegistryAuth(self.base_url, credentials, clock=self._clock)
             if probe.status == 401:
                 self.auth.learn(probe.headers, probe.url)
+
+    async def _post_form(self, path: str, form: dict[str, str]) -> tuple[int, bytes]:
+        """POST a form to this registry before auth is set up (ACR's token exchange)."""
+        content = str(httpx.QueryParams(form)).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        reply = await self.exchange(
+            "POST",
+            f"{self.base_url}{path}",
+            what="token exchange",
+            headers=headers,
+            content=content,
+        )
+        return reply.status, reply.body
 
     def _build_http(self) -> httpx.AsyncClient:
         limits = httpx.Limits(

@@ -176,11 +176,16 @@ def _parse_helper_output(out: bytes, program: str, host: str) -> Credentials | N
 
 @dataclass(frozen=True, slots=True)
 class CredentialSources:
-    """What `lookup` consults, in order: explicit credentials, the pull secret, docker config."""
+    """What `lookup` consults, in order: explicit credentials, the pull secret, docker config.
+
+    With a cloud `provider` (aws, gcp, azure) the docker config is not read: the client logs
+    in with the cloud's identity instead (`providers`), as Flux does.
+    """
 
     explicit: Credentials | None = None
     pull_secret: bytes | None = field(default=None, repr=False)
     docker_config: Path | None = None  # None: do not read a docker client config
+    provider: str = "generic"
 
 
 async def lookup(sources: CredentialSources, host: str) -> Credentials | None:
@@ -191,6 +196,6 @@ async def lookup(sources: CredentialSources, host: str) -> Credentials | None:
         found = from_dockerconfigjson(sources.pull_secret, host, "secretRef .dockerconfigjson")
         if found is not None:
             return found
-    if sources.docker_config is not None:
+    if sources.docker_config is not None and sources.provider == "generic":
         return await from_docker_config(sources.docker_config, host)
     return None

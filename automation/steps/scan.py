@@ -62,6 +62,7 @@ def connection_options(
     cert_secret_ref: LocalRef | None,
     proxy: ProxyConfig | None = None,
     timeout: float | None = None,
+    provider: str = "generic",
 ) -> ScanOptions:
     """TLS (certSecretRef: ca.crt, tls.crt/tls.key, or the legacy names) and credentials
     (a dockerconfigjson secretRef, then the docker config) for one registry."""
@@ -75,7 +76,9 @@ def connection_options(
         proxy=proxy,
         timeout=timeout,
         credentials=CredentialSources(
-            pull_secret=pull.get(".dockerconfigjson"), docker_config=docker_config_path()
+            pull_secret=pull.get(".dockerconfigjson"),
+            docker_config=docker_config_path(),
+            provider=provider,
         ),
     )
 
@@ -101,6 +104,7 @@ def scan_options(config: Config, repo: ImageRepository) -> ScanOptions:
         cert_secret_ref=spec.cert_secret_ref,
         proxy=proxy,
         timeout=spec.effective_timeout.total_seconds(),
+        provider=spec.provider,
     )
 
 
