@@ -28,13 +28,13 @@ from automation.registry.exchange import Reply
 from automation.registry.faults import error_for_exception, error_for_status
 from automation.registry.limits import RETRY_STATUSES, Clock, RateLimiter, Sleep, parse_retry_after
 from automation.registry.options import ScanOptions
-from automation.registry.providers import LOGINS
 from automation.registry.pages import (
     MAX_PAGES,
     check_page,
     next_page_url,
     pagination_loop_error,
 )
+from automation.registry.providers import LOGINS
 from automation.registry.tags import CheckedTags
 from automation.registry.transport import build_ssl_context, proxy_arguments, timeouts
 
