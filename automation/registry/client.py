@@ -21,7 +21,7 @@ import httpx
 from automation.errors import AutomationError, RegistryError, RegistryTransientError
 from automation.reference import ImageName
 from automation.registry import digests
-from automation.registry.auth import RegistryAuth
+from automation.registry.auth import AuthFailedError, RegistryAuth
 from automation.registry.bodies import IDENTITY, read_capped
 from automation.registry.credentials import lookup
 from automation.registry.exchange import Reply
@@ -229,7 +229,18 @@ class RegistryClient:
                         _release(response)
             except (httpx.HTTPError, ssl.SSLError) as err:
                 raise error_for_exception(err, what=what, **names) from err
+            except AuthFailedError:
+                self._forget_cloud_login()
+                raise
+        if response.status_code == 401:
+            self._forget_cloud_login()
         return Reply(response.status_code, response.headers, body, response.url)
+
+    def _forget_cloud_login(self) -> None:
+        """A refused cloud login (revoked, or expired early) is not reused by the next client."""
+        provider = self.options.credentials.provider
+        if provider != "generic" and self.auth is not None:
+            LOGINS.forget(provider, self.host)
 
     def _check(self, image: ImageName) -> None:
         if image.registry_host != self.host:
