@@ -9,6 +9,7 @@ requests and responses. Cloud host names resolve to 127.0.0.1 for the duration o
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from automation.errors import RegistryPermanentError
+from automation.cli import main
 from automation.reference import parse_repository
 from automation.registry import CredentialSources, RegistryClient, ScanOptions, providers
 from automation.registry.auth import AuthFailedError
@@ -286,3 +288,36 @@ def test_azure_refused_by_entra_names_no_secret(
         list_tags(f"myregistry.azurecr.io:{front.port}", "x/y", "azure")
     assert "eyJ" not in str(caught.value)
     assert front.exchanges == []
+
+
+def test_scan_command_with_provider_aws_reads_the_policy_field(
+    logins: CloudLogins,
+    aws_env: None,
+    registry_token: RegistryServer,
+    pushed: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert registry_token.issuer is not None
+    registry_token.issuer.users["AWS"] = f"{ACCOUNT}-auth-token"
+    host = f"{ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com:{port_of(registry_token)}"
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "repo.yaml").write_text(
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\n"
+        "metadata: {name: app, namespace: apps}\n"
+        f"spec:\n  image: {host}/{pushed}\n  interval: 1h\n  insecure: true\n"
+        "  provider: aws\n"
+    )
+    assert main(["scan", str(policies), "--state", str(tmp_path / "s.db"), "-o", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["tags"] == 2 and not row.get("error")
+    assert logins.fetches == 1
+    (policies / "repo.yaml").write_text(
+        (policies / "repo.yaml").read_text().replace("provider: aws", "provider: gcp")
+    )
+    assert (
+        main(["scan", str(policies), "--state", str(tmp_path / "s.db"), "--name", "apps/app"]) == 1
+    )
+    captured = capsys.readouterr()
+    assert "provider gcp: not a GCR" in captured.out + captured.err
