@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from automation.errors import RegistryPermanentError
 from automation.cli import main
+from automation.errors import RegistryPermanentError
 from automation.reference import parse_repository
 from automation.registry import CredentialSources, RegistryClient, ScanOptions, providers
 from automation.registry.auth import AuthFailedError
