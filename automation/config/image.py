@@ -15,8 +15,12 @@ from automation.config.base import (
     Object,
     Timeout,
 )
+from automation.config.duration import parse_duration
 
 DEFAULT_EXCLUSION = "^.*\\.sig$"
+# Beyond Flux, kept in an annotation so the file stays a valid Flux ImagePolicy: a tag is
+# eligible only once its image config's `created` is at least this old (a Go duration).
+MIN_RELEASE_AGE = "image-automation.io/min-release-age"
 
 
 def check_image_address(value: str) -> str:
@@ -163,6 +167,22 @@ class ImagePolicy(Object):
     api_version: Literal["image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2"]
     kind: Literal["ImagePolicy"]
     spec: ImagePolicySpec
+
+    @model_validator(mode="after")
+    def _gates(self) -> ImagePolicy:
+        text = self.metadata.annotations.get(MIN_RELEASE_AGE)
+        if text is not None:
+            try:
+                parse_duration(text)
+            except ValueError as err:
+                raise ValueError(f"metadata.annotations.{MIN_RELEASE_AGE}: {err}") from err
+        return self
+
+    @property
+    def min_release_age(self) -> timedelta | None:
+        """The minimum age of an eligible image, from the annotation (None: no minimum)."""
+        text = self.metadata.annotations.get(MIN_RELEASE_AGE)
+        return parse_duration(text) if text is not None else None
 
     @property
     def repository_namespace(self) -> str:

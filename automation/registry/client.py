@@ -14,13 +14,14 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 
 import httpx
 
 from automation.errors import AutomationError, RegistryError, RegistryTransientError
 from automation.reference import ImageName
-from automation.registry import digests
+from automation.registry import created, digests
 from automation.registry.auth import AuthFailedError, RegistryAuth
 from automation.registry.bodies import IDENTITY, read_capped
 from automation.registry.credentials import lookup
@@ -290,6 +291,11 @@ class RegistryClient:
         """The digest the registry reports for `image:tag` (see `digests.resolve_digest`)."""
         self._check(image)
         return await digests.resolve_digest(self, image, tag)
+
+    async def image_created(self, image: ImageName, tag: str) -> tuple[str, datetime | None]:
+        """The digest of `image:tag` and its config's `created` (see `created.image_created`)."""
+        self._check(image)
+        return await created.image_created(self, image, tag)
 
     async def fetch_manifest(self, image: ImageName, reference: str) -> digests.Manifest:
         """The manifest (or index) for a tag or digest, with its computed digest."""

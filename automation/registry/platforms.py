@@ -75,7 +75,7 @@ async def resolve_platform_digest(
     digest = config.get("digest") if isinstance(config, dict) else None
     if not isinstance(digest, str) or not is_valid_digest(digest):
         raise _mismatch(client, image, f"{reference}: manifest has no config to check {platform}")
-    settings = _json(await _fetch_blob(client, image, digest), client, image, reference)
+    settings = _json(await fetch_blob(client, image, digest), client, image, reference)
     found = Platform(
         str(settings.get("os", "")),
         str(settings.get("architecture", "")),
@@ -113,7 +113,7 @@ def _select_child(
     raise _mismatch(client, image, f"{reference} has no manifest for {platform} (has: {listed})")
 
 
-async def _fetch_blob(client: Exchange, image: ImageName, digest: str) -> bytes:
+async def fetch_blob(client: Exchange, image: ImageName, digest: str) -> bytes:
     await client.ready()
     url = f"{client.base_url}/v2/{image.repository}/blobs/{digest}"
     what = f"fetch config {digest}"

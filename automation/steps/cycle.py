@@ -44,7 +44,9 @@ async def refresh_policies(
     """
     resolver = DigestResolver(config)
     try:
-        policies = await evaluate_policies(config, store, resolver, now, force=force, only=only)
+        policies = await evaluate_policies(
+            config, store, resolver, now, force=force, only=only, created=resolver.created
+        )
     finally:
         await resolver.aclose()
     if not mirror:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from automation.config import Config, ImageRepository
 from automation.config.base import LocalRef
 from automation.errors import AutomationError, StateError
-from automation.reference import parse_repository
+from automation.reference import ImageName, parse_repository
 from automation.registry import (
     CredentialSources,
     ProxyConfig,
@@ -229,14 +229,23 @@ class DigestResolver:
         self.config = config
         self._clients: dict[tuple[str, ScanOptions], RegistryClient] = {}
 
-    async def __call__(self, repo: ImageRepository, tag: str) -> str:
+    def _client(self, repo: ImageRepository) -> tuple[RegistryClient, ImageName]:
         image = parse_repository(repo.spec.image)
         options = scan_options(self.config, repo)
         client = self._clients.get((image.registry_host, options))
         if client is None:
             client = RegistryClient(image.registry_host, options)
             self._clients[(image.registry_host, options)] = client
+        return client, image
+
+    async def __call__(self, repo: ImageRepository, tag: str) -> str:
+        client, image = self._client(repo)
         return await client.resolve_digest(image, tag)
+
+    async def created(self, repo: ImageRepository, tag: str) -> datetime | None:
+        """When the image `<spec.image>:tag` was built (its config's `created`)."""
+        client, image = self._client(repo)
+        return (await client.image_created(image, tag))[1]
 
     async def aclose(self) -> None:
         for client in self._clients.values():
