@@ -16,7 +16,7 @@ import json
 import secrets
 import tarfile
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,8 +98,8 @@ def make_layer(content: bytes) -> bytes:
     return gzip.compress(raw.getvalue(), mtime=0)
 
 
-def make_config(layer: bytes, platform: Platform) -> bytes:
-    """An image config whose rootfs names ``layer``'s uncompressed digest."""
+def make_config(layer: bytes, platform: Platform, created: str | None = None) -> bytes:
+    """An image config whose rootfs names ``layer``'s uncompressed digest (and ``created``)."""
     config: dict[str, Any] = {
         "architecture": platform[1],
         "os": platform[0],
@@ -108,6 +108,8 @@ def make_config(layer: bytes, platform: Platform) -> bytes:
     }
     if len(platform) > 2:
         config["variant"] = platform[2]
+    if created is not None:
+        config["created"] = created
     return json.dumps(config, sort_keys=True).encode()
 
 
@@ -180,13 +182,15 @@ def push_image(
     media_type: str = OCI_MANIFEST,
     platform: Platform = ("linux", "amd64"),
     client: httpx.Client | None = None,
+    created: str | None = None,
 ) -> PushedImage:
     """Push a one-layer image; random content unless given, so each push has a new digest.
 
-    With ``tag=None`` the manifest is pushed by digest only (untagged).
+    With ``tag=None`` the manifest is pushed by digest only (untagged). ``created`` goes into
+    the image config as is (RFC 3339, or anything a test wants a client to cope with).
     """
     layer = make_layer(content if content is not None else secrets.token_bytes(32))
-    config = make_config(layer, platform)
+    config = make_config(layer, platform, created)
     manifest = make_manifest(config, layer, media_type)
     known = content is not None  # random content cannot be in the registry yet
     with _client_for(server, client) as http:
@@ -211,6 +215,7 @@ def push_index(
     *,
     docker_list: bool = False,
     client: httpx.Client | None = None,
+    created: Mapping[Platform, str] | None = None,
 ) -> PushedIndex:
     """Push one image per platform by digest, then an OCI index (or Docker list) under ``tag``."""
     child_type, index_type = (
@@ -218,7 +223,15 @@ def push_index(
     )
     with _client_for(server, client) as http:
         children = {
-            p: push_image(server, repo, None, media_type=child_type, platform=p, client=http)
+            p: push_image(
+                server,
+                repo,
+                None,
+                media_type=child_type,
+                platform=p,
+                client=http,
+                created=(created or {}).get(p),
+            )
             for p in platforms
         }
         index = {

@@ -1,0 +1,93 @@
+"""An image's `created` time from its config, against the real registry; cached by digest."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from automation.reference import parse_repository
+from automation.registry import RegistryClient, ScanOptions
+from automation.registry.created import CreatedCache, image_created, parse_created
+from tests.rig import images
+from tests.rig.registry import RegistryServer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-20T10:00:00Z", datetime(2026, 11, 20, 10, tzinfo=UTC)),
+        ("2026-11-20T10:00:00.123456789Z", datetime(2026, 11, 20, 10, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-11-20T12:00:00+02:00", datetime(2026, 11, 20, 10, tzinfo=UTC)),
+        ("2026-11-20t10:00:00z", datetime(2026, 11, 20, 10, tzinfo=UTC)),
+        ("2026-11-20T10:00:00", None),  # no zone: ambiguous
+        ("2026-13-40T10:00:00Z", None),
+        ("yesterday", None),
+        ("2026-11-20T10:00:00Z" + "0" * 100, None),
+        (1732096800, None),
+        (None, None),
+    ],
+)
+def test_parse_created(text: object, expected: datetime | None) -> None:
+    assert parse_created(text) == expected
+
+
+def created_of(
+    server: RegistryServer, repo: str, tag: str, cache: CreatedCache
+) -> tuple[str, datetime | None]:
+    async def run() -> tuple[str, datetime | None]:
+        options = ScanOptions(insecure=True)
+        async with RegistryClient(server.host, options) as client:
+            return await image_created(
+                client, parse_repository(f"{server.host}/{repo}"), tag, cache
+            )
+
+    return asyncio.run(run())
+
+
+def test_created_is_read_once_per_digest(registry: RegistryServer) -> None:
+    repo = images.unique_repo("created")
+    pushed = images.push_image(registry, repo, "1.0.0", created="2026-11-01T08:30:00Z")
+    images.retag(registry, pushed, "same")
+    cache = CreatedCache()
+    when = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+    assert created_of(registry, repo, "1.0.0", cache) == (pushed.digest, when)
+    assert created_of(registry, repo, "same", cache) == (pushed.digest, when)
+    assert cache.fetches == 1
+    moved = images.push_image(registry, repo, "1.0.0", created="2026-11-02T00:00:00Z")
+    digest, built = created_of(registry, repo, "1.0.0", cache)
+    assert (digest, built) == (moved.digest, datetime(2026, 11, 2, tzinfo=UTC))
+    assert cache.fetches == 2
+
+
+def test_index_uses_the_linux_amd64_child(registry: RegistryServer) -> None:
+    repo = images.unique_repo("created")
+    index = images.push_index(
+        registry,
+        repo,
+        "multi",
+        [("linux", "arm64"), ("linux", "amd64")],
+        created={
+            ("linux", "arm64"): "2020-01-01T00:00:00Z",
+            ("linux", "amd64"): "2026-06-01T00:00:00Z",
+        },
+    )
+    digest, built = created_of(registry, repo, "multi", CreatedCache())
+    assert (digest, built) == (index.digest, datetime(2026, 6, 1, tzinfo=UTC))
+
+
+def test_missing_or_garbage_created_is_none(registry: RegistryServer) -> None:
+    repo = images.unique_repo("created")
+    images.push_image(registry, repo, "none")
+    images.push_image(registry, repo, "garbage", created="<script>")
+    assert created_of(registry, repo, "none", CreatedCache())[1] is None
+    assert created_of(registry, repo, "garbage", CreatedCache())[1] is None
+
+
+def test_cache_is_bounded() -> None:
+    cache = CreatedCache(size=2)
+    for i in range(3):
+        cache.put(f"sha256:{i}", None)
+    assert cache.get("sha256:0") == (False, None)
+    assert cache.get("sha256:2") == (True, None)
