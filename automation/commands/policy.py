@@ -15,6 +15,7 @@ from automation.cli import add_verbose
 from automation.commands.common import add_output_argument, add_state_argument, state
 from automation.commands.history import policy_key
 from automation.config import ImagePolicy, load_config
+from automation.config.duration import format_duration
 from automation.errors import AutomationError, UsageError
 from automation.output import emit, table
 from automation.policy import explain
@@ -73,6 +74,22 @@ def _tags(args: argparse.Namespace, policy: ImagePolicy) -> list[str]:
     return stored
 
 
+def _release_age_note(args: argparse.Namespace, policy: ImagePolicy) -> str | None:
+    """The minimum release age is checked against the registry, which this test does not
+    reach: say so, with what the last evaluation held back (from the state store)."""
+    minimum = policy.min_release_age
+    if minimum is None:
+        return None
+    note = (
+        f"minimum release age {format_duration(minimum)}: images are checked when the policy "
+        "is evaluated against the registry, not by this offline test"
+    )
+    record = state(args).get_policy(str(policy.key))
+    text = (record.last_error or record.message) if record is not None else ""
+    held = text.partition("held back by the minimum release age ")[2]
+    return f"{note}; last evaluation held back {held.partition(': ')[2]}" if held else note
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.file and not args.name:
         raise UsageError("give a policy FILE or --name NAMESPACE/NAME")
@@ -85,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
                 "description": result.policy,
                 "tag": result.tag,
                 "error": result.error,
+                "minReleaseAge": _release_age_note(args, policy),
                 "candidates": [
                     {"tag": v.tag, "value": v.value, "outcome": v.outcome, "reason": v.reason}
                     for v in result.verdicts
@@ -97,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{policy.key}: {result.policy}", file=sys.stderr)
             rows = [[v.tag, v.outcome, v.reason] for v in result.verdicts]
             table(["TAG", "OUTCOME", "REASON"], rows, out=sys.stderr)
+            if (note := _release_age_note(args, policy)) is not None:
+                print(note, file=sys.stderr)
         if result.tag is not None:
             print(result.tag)
     if result.tag is None:
