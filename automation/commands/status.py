@@ -6,10 +6,11 @@ In: a config object (or just its key) and its state record. Out: plain dicts in 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from automation.config import ImagePolicy, ImageRepository, ImageUpdateAutomation, ObjectKey
+from automation.errors import AutomationError
 from automation.reference import LatestRef
 from automation.state import (
     AutomationRecord,
@@ -109,7 +110,10 @@ def mirror_status(mirror: MirrorRecord) -> dict[str, Any]:
 
 
 def automation_status(
-    key: str, obj: ImageUpdateAutomation | None, record: AutomationRecord | None
+    key: str,
+    obj: ImageUpdateAutomation | None,
+    record: AutomationRecord | None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     status: dict[str, Any] = {}
     if record is not None:
@@ -128,7 +132,31 @@ def automation_status(
             status["conditions"] = _ready(True, "Succeeded", "repository up-to-date")
     else:
         status["conditions"] = _ready(False, "Progressing", "not run yet")
+    if obj is not None:
+        _add_window(status, obj, now or datetime.now(UTC))
     return _document("ImageUpdateAutomation", key, obj, status)
+
+
+WINDOW_ANNOTATIONS = ("image-automation.io/update-", "image-automation.io/freeze-")
+
+
+def _add_window(status: dict[str, Any], obj: ImageUpdateAutomation, now: datetime) -> None:
+    """Beyond Flux: outside its update windows, say until when changes wait."""
+    if not any(k.startswith(WINDOW_ANNOTATIONS) for k in obj.metadata.annotations):
+        return
+    # Start-up laziness: the crontab parser (APScheduler, ~50 ms) only for objects with windows.
+    from automation.steps.windows import schedule_of, window_note, window_state
+
+    try:
+        window = window_state(schedule_of(obj), now)
+    except AutomationError as err:
+        status["conditions"] = _ready(False, "InvalidUpdateWindow", str(err))
+        return
+    if window.open:
+        return
+    status["updateWindow"] = {"open": False, "reason": window.reason, "until": _time(window.until)}
+    condition = status["conditions"][0]
+    condition["message"] = f"{condition['message']}; {window_note(window)}"
 
 
 def _document(kind: str, key: str, obj: Any, status: dict[str, Any]) -> dict[str, Any]:

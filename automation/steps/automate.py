@@ -24,6 +24,7 @@ from automation.steps.due import interval_elapsed
 from automation.steps.gitplan import git_plan, highest_tag_in_range, last_run
 from automation.steps.mirror import mirrored_ref
 from automation.steps.requests import RequestRun, change_request_for, run_request
+from automation.steps.windows import schedule_of, window_note, window_state
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,10 @@ def run_automation(
         return AutomationOutcome(key, skipped="suspended")
     record = store.get_automation(key)
     try:
+        window = window_state(schedule_of(auto), now)
+        if not window.open and not dry_run:  # changes wait; --force does not open a window
+            log.info("%s: %s", key, window_note(window))
+            return AutomationOutcome(key, skipped=window_note(window))
         refs = policy_refs(config, store, auto)
         if not force and not dry_run and not _is_due(auto, record, refs, now):
             return AutomationOutcome(key, skipped="not due")

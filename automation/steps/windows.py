@@ -157,3 +157,9 @@ def window_state(schedule: Schedule | None, now: datetime) -> WindowState:
             break
         moment = upcoming
     return WindowState(False, None, first_reason or "no update window ahead")
+
+
+def window_note(state: WindowState) -> str:
+    """`outside the update windows; changes wait until 2026-11-23T08:00:00+00:00`."""
+    until = state.until.isoformat() if state.until is not None else "no window ahead"
+    return f"{state.reason}; changes wait until {until}"
