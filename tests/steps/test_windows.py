@@ -24,7 +24,8 @@ def automation(annotations: dict[str, str], url: str = "file:///nonexistent.git"
     notes = json.dumps(annotations)
     return (
         "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
-        f"metadata: {{name: fleet, namespace: apps}}\nspec: {{url: '{url}', ref: {{branch: main}}}}\n"
+        "metadata: {name: fleet, namespace: apps}\n"
+        f"spec: {{url: '{url}', ref: {{branch: main}}}}\n"
         "---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\n"
         f"metadata: {{name: fleet, namespace: apps, annotations: {notes}}}\n"
         "spec:\n  interval: 1h\n  sourceRef: {kind: GitRepository, name: fleet}\n"
