@@ -86,8 +86,8 @@ def _release_age_note(args: argparse.Namespace, policy: ImagePolicy) -> str | No
     )
     record = state(args).get_policy(str(policy.key))
     text = (record.last_error or record.message) if record is not None else ""
-    held = text.partition("held back by the minimum release age ")[2]
-    return f"{note}; last evaluation held back {held.partition(': ')[2]}" if held else note
+    held = text.partition("held back: ")[2]
+    return f"{note}; last evaluation held back {held}" if held else note
 
 
 def run(args: argparse.Namespace) -> int:

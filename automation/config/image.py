@@ -21,6 +21,9 @@ DEFAULT_EXCLUSION = "^.*\\.sig$"
 # Beyond Flux, kept in an annotation so the file stays a valid Flux ImagePolicy: a tag is
 # eligible only once its image config's `created` is at least this old (a Go duration).
 MIN_RELEASE_AGE = "image-automation.io/min-release-age"
+# Beyond Flux, likewise: a tag is eligible only when its digest carries a cosign signature by
+# one of the public keys (`*.pub` entries) of this Secret in the policy's namespace.
+VERIFY_SIGNATURES = "image-automation.io/verify-signatures"
 
 
 def check_image_address(value: str) -> str:
@@ -183,6 +186,11 @@ class ImagePolicy(Object):
         """The minimum age of an eligible image, from the annotation (None: no minimum)."""
         text = self.metadata.annotations.get(MIN_RELEASE_AGE)
         return parse_duration(text) if text is not None else None
+
+    @property
+    def signature_secret(self) -> str | None:
+        """The Secret holding the cosign public keys signatures must verify with."""
+        return self.metadata.annotations.get(VERIFY_SIGNATURES) or None
 
     @property
     def repository_namespace(self) -> str:

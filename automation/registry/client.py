@@ -21,7 +21,7 @@ import httpx
 
 from automation.errors import AutomationError, RegistryError, RegistryTransientError
 from automation.reference import ImageName
-from automation.registry import created, digests
+from automation.registry import created, digests, signatures
 from automation.registry.auth import AuthFailedError, RegistryAuth
 from automation.registry.bodies import IDENTITY, read_capped
 from automation.registry.credentials import lookup
@@ -296,6 +296,13 @@ class RegistryClient:
         """The digest of `image:tag` and its config's `created` (see `created.image_created`)."""
         self._check(image)
         return await created.image_created(self, image, tag)
+
+    async def signature_problem(
+        self, image: ImageName, digest: str, keys: list[signatures.PublicKey]
+    ) -> str | None:
+        """None when `image@digest` is cosign-signed by one of `keys`, else why not."""
+        self._check(image)
+        return await signatures.signature_problem(self, image, digest, keys)
 
     async def fetch_manifest(self, image: ImageName, reference: str) -> digests.Manifest:
         """The manifest (or index) for a tag or digest, with its computed digest."""

@@ -45,7 +45,7 @@ async def refresh_policies(
     resolver = DigestResolver(config)
     try:
         policies = await evaluate_policies(
-            config, store, resolver, now, force=force, only=only, created=resolver.created
+            config, store, resolver, now, force=force, only=only, inspector=resolver
         )
     finally:
         await resolver.aclose()

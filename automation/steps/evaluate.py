@@ -10,29 +10,25 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from automation.config import Config, ImagePolicy, ImageRepository
-from automation.config.duration import format_duration
 from automation.errors import AutomationError, NoMatchingTagError, StateError
 from automation.policy import (
     DigestAction,
     decide_digest,
     next_previous,
     ready_message,
-    select_latest,
 )
 from automation.policy.semver import is_downgrade
 from automation.reference import LatestRef
 from automation.state import PolicyRecord, StateStore
 from automation.steps.due import interval_elapsed, spec_hash
+from automation.steps.gates import Gate, Inspector, build_gates, held_note, select_eligible
 
 log = logging.getLogger(__name__)
 
 DigestResolver = Callable[[ImageRepository, str], Awaitable[str]]
-# When `<spec.image>:tag` was built; None when the image does not say.
-CreatedLookup = Callable[[ImageRepository, str], Awaitable[datetime | None]]
-MAX_HELD = 20  # newest tags checked for age before giving up for this cycle
 
 
 @dataclass(frozen=True)
@@ -60,12 +56,12 @@ def is_due(
 ) -> bool:
     """Re-evaluate when forced, never evaluated, tags or spec changed, or Always is due.
 
-    A policy with a minimum release age is due every time: a tag held back for its age
-    becomes eligible with time alone, without any new tag or change.
+    A policy with release gates is due every time: a held tag becomes eligible with time
+    alone (its age) or with a signature pushed later, without any new tag.
     """
     if force or record is None or record.latest_ref is None or record.last_error:
         return True
-    if policy.min_release_age is not None:
+    if policy.min_release_age is not None or policy.signature_secret is not None:
         return True
     if record.repository_revision != repo_revision or record.spec_hash != current_hash:
         return True
@@ -86,40 +82,6 @@ def change_reason(old: PolicyRecord | None, new: LatestRef, new_hash: str) -> st
     return "moved digest" if new.digest else "digest cleared"
 
 
-def _age(now: datetime, built: datetime) -> str:
-    return format_duration(timedelta(seconds=max(0, int((now - built).total_seconds()))))
-
-
-async def select_released(
-    policy: ImagePolicy,
-    repo: ImageRepository,
-    tags: list[str],
-    created: CreatedLookup | None,
-    now: datetime,
-) -> tuple[str, list[str]]:
-    """The policy's latest tag whose image is at least `min_release_age` old, and the newer
-    tags held back (each with why). Without a minimum this is `select_latest`."""
-    minimum = policy.min_release_age
-    if minimum is None or created is None:
-        return select_latest(policy.spec, tags).tag, []
-    remaining: list[str] = list(tags)
-    held: list[str] = []
-    for _ in range(MAX_HELD):
-        try:
-            tag = select_latest(policy.spec, remaining).tag
-        except NoMatchingTagError:
-            if not held:
-                raise
-            raise NoMatchingTagError(_held_note(policy, held).removeprefix("; ")) from None
-        built = await created(repo, tag)
-        if built is not None and now - built >= minimum:
-            return tag, held
-        why = "no created time" if built is None else f"built {_age(now, built)} ago"
-        held.append(f"{tag} ({why})")
-        remaining = [t for t in remaining if t != tag]
-    raise NoMatchingTagError(_held_note(policy, held[:3]).removeprefix("; ") + ", ...")
-
-
 async def evaluate_policy(
     policy: ImagePolicy,
     repo: ImageRepository,
@@ -128,10 +90,10 @@ async def evaluate_policy(
     record: PolicyRecord | None,
     resolve: DigestResolver,
     now: datetime,
-    created: CreatedLookup | None = None,
+    gates: list[Gate] | None = None,
 ) -> tuple[PolicyRecord, str]:
     """Select, reflect the digest, and build the record to store (with the history reason)."""
-    tag, held = await select_released(policy, repo, tags, created, now)
+    tag, held = await select_eligible(policy, tags, gates or [])
     stored = record.latest_ref if record else None
     if policy.spec.forbid_downgrade and stored is not None and is_downgrade(stored.tag, tag):
         log.warning("%s: refusing downgrade from %s to %s", policy.key, stored.tag, tag)
@@ -152,16 +114,9 @@ async def evaluate_policy(
         evaluated_time=now,
         spec_hash=current_hash,
         repository_revision=revision,
-        message=ready_message(latest, previous) + _held_note(policy, held),
+        message=ready_message(latest, previous) + (f"; {held_note(held)}" if held else ""),
     )
     return new, change_reason(record, latest, current_hash)
-
-
-def _held_note(policy: ImagePolicy, held: list[str]) -> str:
-    if not held or policy.min_release_age is None:
-        return ""
-    minimum = format_duration(policy.min_release_age)
-    return f"; held back by the minimum release age {minimum}: {', '.join(held)}"
 
 
 async def _one(
@@ -171,7 +126,7 @@ async def _one(
     resolve: DigestResolver,
     now: datetime,
     force: bool,
-    created: CreatedLookup | None = None,
+    inspector: Inspector | None = None,
 ) -> PolicyOutcome:
     key = str(policy.key)
     if policy.spec.suspend:
@@ -189,8 +144,9 @@ async def _one(
         return PolicyOutcome(key, latest=record.latest_ref if record else None, skipped="not due")
     tags = store.get_tags(str(repo.key)) or []  # read (and decompressed) only when due
     try:
+        gates = build_gates(config, policy, repo, inspector, now)
         new, reason = await evaluate_policy(
-            policy, repo, tags, scan.revision, record, resolve, now, created
+            policy, repo, tags, scan.revision, record, resolve, now, gates
         )
     except AutomationError as err:
         level = logging.INFO if isinstance(err, NoMatchingTagError) else logging.WARNING
@@ -215,19 +171,19 @@ async def evaluate_policies(
     *,
     force: bool = False,
     only: set[str] | None = None,
-    created: CreatedLookup | None = None,
+    inspector: Inspector | None = None,
 ) -> list[PolicyOutcome]:
     """Evaluate every (or every named) policy; digests are resolved concurrently.
 
-    `created` tells when an image was built, for policies with a minimum release age
-    (without it, that minimum is not applied).
+    `inspector` answers the release gates' questions (image age, signatures); without it,
+    no gate is applied.
     """
     policies = [
         p for k, p in sorted(config.image_policies.items()) if only is None or str(k) in only
     ]
     return list(
         await asyncio.gather(
-            *(_guarded(config, store, p, resolve, now, force, created) for p in policies)
+            *(_guarded(config, store, p, resolve, now, force, inspector) for p in policies)
         )
     )
 
@@ -239,11 +195,11 @@ async def _guarded(
     resolve: DigestResolver,
     now: datetime,
     force: bool,
-    created: CreatedLookup | None = None,
+    inspector: Inspector | None = None,
 ) -> PolicyOutcome:
     """`_one`, but a state store failure (e.g. the database is locked) fails this policy only."""
     try:
-        return await _one(config, store, policy, resolve, now, force, created)
+        return await _one(config, store, policy, resolve, now, force, inspector)
     except StateError as err:
         log.error("%s: %s", policy.key, err)
         return PolicyOutcome(str(policy.key), error=str(err))

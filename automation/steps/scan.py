@@ -26,6 +26,7 @@ from automation.registry import (
     scan_many,
 )
 from automation.registry.credentials import docker_config_path
+from automation.registry.signatures import PublicKey
 from automation.state import ScanRecord, StateStore
 from automation.steps.due import SLACK, spec_hash
 
@@ -246,6 +247,14 @@ class DigestResolver:
         """When the image `<spec.image>:tag` was built (its config's `created`)."""
         client, image = self._client(repo)
         return (await client.image_created(image, tag))[1]
+
+    async def signature_problem(
+        self, repo: ImageRepository, tag: str, keys: list[PublicKey]
+    ) -> str | None:
+        """None when `<spec.image>:tag` is cosign-signed by one of `keys`, else why not."""
+        client, image = self._client(repo)
+        digest = await client.resolve_digest(image, tag)
+        return await client.signature_problem(image, digest, keys)
 
     async def aclose(self) -> None:
         for client in self._clients.values():

@@ -53,8 +53,9 @@ def test_young_tag_is_held_until_old_enough(registry: RegistryServer, tmp_path: 
     assert first.latest is not None and first.latest.tag == "1.0.0"
     message = store.get_policy("apps/app").message  # type: ignore[union-attr]
     assert message.endswith(
-        "held back by the minimum release age 72h: 1.3.0 (no created time), "
-        "1.2.0 (built 1h ago), 1.1.0 (built 48h ago)"
+        "; held back: 1.3.0 (no created time; minimum release age 72h), "
+        "1.2.0 (built 1h ago; minimum release age 72h), "
+        "1.1.0 (built 48h ago; minimum release age 72h)"
     )
 
     # A day later nothing new was pushed, yet 1.1.0 is now old enough: the policy moves.
@@ -79,12 +80,16 @@ def test_all_tags_too_young_keeps_the_previous_ref_and_says_why(
     store = open_store(tmp_path / "s.db")
     _, (outcome,), _ = asyncio.run(refresh_cycle(config, store, NOW, mirror=False))
     assert outcome.latest is None
-    assert outcome.error == "held back by the minimum release age 1h: 2.0.0 (built 5m ago)"
+    assert outcome.error == (
+        "no eligible tag; held back: 2.0.0 (built 5m ago; minimum release age 1h)"
+    )
     store.close()
     db = str(tmp_path / "s.db")
     assert main(["get", "policies", str(path), "--state", db, "-o", "json"]) == 0
     (item,) = json.loads(capsys.readouterr().out)["items"]
-    assert "2.0.0 (built 5m ago)" in item["status"]["conditions"][0]["message"]
+    assert (
+        "2.0.0 (built 5m ago; minimum release age 1h)" in item["status"]["conditions"][0]["message"]
+    )
 
 
 def test_bad_minimum_age_is_a_config_error(tmp_path: Path) -> None:
@@ -108,4 +113,4 @@ def test_policy_test_verbose_shows_the_minimum_and_what_was_held(
     captured = capsys.readouterr()
     assert captured.out == "1.1.0\n"  # offline: the ordering alone
     assert "minimum release age 72h" in captured.err
-    assert "last evaluation held back 1.1.0 (built 2h ago)" in captured.err
+    assert "last evaluation held back 1.1.0 (built 2h ago; minimum release age 72h)" in captured.err

@@ -1,0 +1,131 @@
+"""Cosign key-based signatures: is `image@digest` signed by one of these public keys?
+
+In: a client, an image, a manifest digest and PEM public keys. Out: `None` when a valid
+signature exists, else the reason it does not (`no signature`, `no valid signature ...`).
+The signatures are found by cosign's tag scheme (`sha256-<hex>.sig` in the same repository,
+github.com/sigstore/cosign specs/SIGNATURE_SPEC.md): an OCI manifest whose layers are
+"simple signing" payloads (`application/vnd.dev.cosign.simplesigning.v1+json`), each with
+its base64 signature in the `dev.cosignproject.cosign/signature` annotation. A signature
+counts when it verifies over the payload bytes with one of the keys, and the payload says
+`critical.type` = `cosign container image signature` and names this very digest in
+`critical.image.docker-manifest-digest` (so a signature copied from another image fails).
+Hostile input: at most `MAX_LAYERS` layers are tried, payloads and signatures are capped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from automation.errors import RegistryPermanentError
+from automation.reference import ImageName
+from automation.registry.digests import fetch_manifest
+from automation.registry.exchange import Exchange
+from automation.registry.faults import ManifestUnknownError
+from automation.registry.platforms import fetch_blob
+from automation.registry.tags import is_valid_digest
+
+SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
+SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
+SIGNATURE_TYPE = "cosign container image signature"
+MAX_LAYERS = 16
+MAX_SIGNATURE = 8 << 10
+MAX_PAYLOAD = 64 << 10
+
+PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
+
+
+class SigningKeyError(RegistryPermanentError):
+    """A configured public key cannot be read."""
+
+
+def load_keys(pems: dict[str, bytes]) -> list[PublicKey]:
+    """PEM `PUBLIC KEY`s (ECDSA, Ed25519 or RSA), by name; raises naming the bad one."""
+    keys: list[PublicKey] = []
+    for name, pem in sorted(pems.items()):
+        try:
+            key = load_pem_public_key(pem)
+        except (ValueError, UnsupportedAlgorithm) as err:
+            raise SigningKeyError(f"public key {name!r} is not a PEM public key") from err
+        if not isinstance(key, PublicKey):
+            raise SigningKeyError(f"public key {name!r}: unsupported key type")
+        keys.append(key)
+    return keys
+
+
+def signature_tag(digest: str) -> str:
+    """`sha256:abc...` -> `sha256-abc....sig`."""
+    return digest.replace(":", "-", 1) + ".sig"
+
+
+def _verifies(key: PublicKey, signature: bytes, payload: bytes) -> bool:
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, payload, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, payload)
+        else:
+            key.verify(signature, payload, padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _names_digest(payload: bytes, digest: str) -> bool:
+    try:
+        doc: Any = json.loads(payload)
+        critical = doc["critical"]
+        named = critical["image"]["docker-manifest-digest"]
+        kind = critical["type"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        return False
+    return bool(named == digest and kind == SIGNATURE_TYPE)
+
+
+def _candidates(manifest_body: bytes) -> list[tuple[str, bytes]]:
+    """(payload digest, signature) of each simple-signing layer, bounded."""
+    try:
+        doc = json.loads(manifest_body)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    layers = doc.get("layers") if isinstance(doc, dict) else None
+    found: list[tuple[str, bytes]] = []
+    for layer in (layers if isinstance(layers, list) else [])[:MAX_LAYERS]:
+        if not isinstance(layer, dict) or layer.get("mediaType") != SIMPLE_SIGNING:
+            continue
+        digest, notes = layer.get("digest"), layer.get("annotations")
+        encoded = notes.get(SIGNATURE_ANNOTATION) if isinstance(notes, dict) else None
+        if not (isinstance(digest, str) and is_valid_digest(digest)):
+            continue
+        if not isinstance(encoded, str) or len(encoded) > MAX_SIGNATURE:
+            continue
+        try:
+            found.append((digest, base64.b64decode(encoded, validate=True)))
+        except binascii.Error:
+            continue
+    return found
+
+
+async def signature_problem(
+    client: Exchange, image: ImageName, digest: str, keys: list[PublicKey]
+) -> str | None:
+    """None when `image@digest` carries a valid signature by one of `keys`, else why not."""
+    try:
+        manifest = await fetch_manifest(client, image, signature_tag(digest))
+    except ManifestUnknownError:
+        return "no signature"
+    candidates = _candidates(manifest.body)
+    for payload_digest, signature in candidates:
+        payload = await fetch_blob(client, image, payload_digest)
+        if len(payload) > MAX_PAYLOAD or not _names_digest(payload, digest):
+            continue
+        if any(_verifies(key, signature, payload) for key in keys):
+            return None
+    return f"no valid signature ({len(candidates)} checked)"
