@@ -1,0 +1,123 @@
+"""Signed images only: an unsigned newer tag is never selected while a signed older one is;
+a tampered or foreign signature is refused. Images and signatures are real pushes to the rig's
+registry, signed with keys the tests make (cosign's layout, see tests/rig/cosign.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from automation.config import load_config
+from automation.reference import parse_repository
+from automation.registry import RegistryClient, ScanOptions
+from automation.registry.signatures import SigningKeyError, load_keys, signature_problem
+from automation.state import open_store
+from automation.steps.cycle import refresh_cycle
+from tests.rig import cosign, images
+from tests.rig.registry import RegistryServer
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+
+
+def write(tmp_path: Path, host: str, repo: str, pems: dict[str, bytes]) -> Path:
+    path = tmp_path / "policies"
+    path.mkdir(exist_ok=True)
+    data = "\n".join(f"  {k}: {base64.b64encode(v).decode()}" for k, v in pems.items())
+    (path / "p.yaml").write_text(
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\n"
+        "metadata: {name: app, namespace: apps}\n"
+        f"spec: {{image: {host}/{repo}, interval: 1h, insecure: true}}\n---\n"
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\n"
+        "metadata:\n  name: app\n  namespace: apps\n"
+        "  annotations: {image-automation.io/verify-signatures: cosign-keys}\n"
+        "spec:\n  imageRepositoryRef: {name: app}\n  policy: {semver: {range: '>=1.0.0'}}\n"
+    )
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: cosign-keys, namespace: apps}\n"
+        f"data:\n{data}\n"
+    )
+    return path
+
+
+def evaluate(tmp_path: Path, path: Path) -> tuple[str | None, str]:
+    config = load_config([path, tmp_path / "secrets.yaml"])
+    store = open_store(tmp_path / "s.db")
+    _, (outcome,), _ = asyncio.run(refresh_cycle(config, store, NOW, force=True, mirror=False))
+    record = store.get_policy("apps/app")
+    store.close()
+    message = (record.message if record and not outcome.error else outcome.error) or ""
+    return (outcome.latest.tag if outcome.latest else None), message
+
+
+def test_only_signed_tags_are_selected(registry: RegistryServer, tmp_path: Path) -> None:
+    key, other = cosign.new_key(), cosign.new_key()
+    repo = images.unique_repo("signed")
+    v1 = images.push_image(registry, repo, "1.0.0")
+    images.push_image(registry, repo, "1.1.0")  # unsigned
+    v12 = images.push_image(registry, repo, "1.2.0")
+    v13 = images.push_image(registry, repo, "1.3.0")
+    v14 = images.push_image(registry, repo, "1.4.0")
+    cosign.push_signature(registry, repo, v1.digest, key)
+    cosign.push_signature(registry, repo, v12.digest, other)  # a key we do not trust
+    # Tampered: a valid signature over a payload naming 1.0.0's digest, reused for 1.3.0.
+    stolen = cosign.payload(f"{registry.host}/{repo}", v1.digest)
+    cosign.push_signature(
+        registry, repo, v13.digest, key, body=stolen, signature=cosign.sign_bytes(key, stolen)
+    )
+    # Tampered: the payload names 1.4.0 but the signature is over different bytes.
+    cosign.push_signature(registry, repo, v14.digest, key, signature=cosign.sign_bytes(key, b"x"))
+    path = write(tmp_path, registry.host, repo, {"cosign.pub": cosign.public_pem(key)})
+
+    tag, message = evaluate(tmp_path, path)
+    assert tag == "1.0.0"
+    assert message.endswith(
+        "held back: 1.4.0 (not signed: no valid signature (1 checked)), "
+        "1.3.0 (not signed: no valid signature (1 checked)), "
+        "1.2.0 (not signed: no valid signature (1 checked)), "
+        "1.1.0 (not signed: no signature)"
+    )
+    # Signing 1.2.0 with the trusted key (a second key in the Secret works too) moves it.
+    second = ed25519.Ed25519PrivateKey.generate()
+    cosign.push_signature(registry, repo, v12.digest, second)
+    pems = {"cosign.pub": cosign.public_pem(key), "team.pub": cosign.public_pem(second)}
+    path = write(tmp_path, registry.host, repo, pems)
+    assert evaluate(tmp_path, path)[0] == "1.2.0"
+
+
+def test_no_signed_tag_keeps_nothing_selected(registry: RegistryServer, tmp_path: Path) -> None:
+    repo = images.unique_repo("signed")
+    images.push_image(registry, repo, "1.0.0")
+    path = write(tmp_path, registry.host, repo, {"cosign.pub": cosign.public_pem(cosign.new_key())})
+    tag, message = evaluate(tmp_path, path)
+    assert tag is None
+    assert message == "no eligible tag; held back: 1.0.0 (not signed: no signature)"
+
+
+def test_wrong_signature_type_is_refused(registry: RegistryServer) -> None:
+    key = cosign.new_key()
+    repo = images.unique_repo("signed")
+    pushed = images.push_image(registry, repo, "1.0.0")
+    body = cosign.payload(f"{registry.host}/{repo}", pushed.digest, kind="something else")
+    cosign.push_signature(registry, repo, pushed.digest, key, body=body)
+
+    async def check() -> str | None:
+        async with RegistryClient(registry.host, ScanOptions(insecure=True)) as client:
+            image = parse_repository(f"{registry.host}/{repo}")
+            keys = load_keys({"k.pub": cosign.public_pem(key)})
+            return await signature_problem(client, image, pushed.digest, keys)
+
+    assert asyncio.run(check()) == "no valid signature (1 checked)"
+
+
+@pytest.mark.parametrize(
+    "pem", [b"", b"not a key", b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"]
+)
+def test_bad_public_key_names_the_entry(pem: bytes) -> None:
+    with pytest.raises(SigningKeyError, match="team.pub"):
+        load_keys({"team.pub": pem})
