@@ -119,5 +119,5 @@ def test_wrong_signature_type_is_refused(registry: RegistryServer) -> None:
     "pem", [b"", b"not a key", b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"]
 )
 def test_bad_public_key_names_the_entry(pem: bytes) -> None:
-    with pytest.raises(SigningKeyError, match="team.pub"):
+    with pytest.raises(SigningKeyError, match=r"team\.pub"):
         load_keys({"team.pub": pem})
