@@ -113,7 +113,7 @@ def jwt_expiry(token: str) -> float | None:
         return None
     try:
         payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         return None
     exp = payload.get("exp") if isinstance(payload, dict) else None
     return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None

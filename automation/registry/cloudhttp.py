@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from automation.errors import RegistryPermanentError, RegistryTransientError
-from automation.registry.bodies import read_capped
+from automation.registry.bodies import IDENTITY, read_capped
 
 BODY_CAP = 256 << 10
 # POST a form to the registry itself (ACR's /oauth2/exchange): path, form -> status, body.
@@ -37,7 +37,9 @@ async def fetch_json(
     """
     where = f"{what} at {request.url.host}"
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT, trust_env=trust_env) as http:
+        async with httpx.AsyncClient(
+            timeout=TIMEOUT, trust_env=trust_env, headers=IDENTITY
+        ) as http:
             response = await http.send(request, stream=True)
             try:
                 body = await read_capped(response, BODY_CAP, where, registry=registry)
@@ -61,7 +63,7 @@ def decode_json(status: int, body: bytes, *, where: str, registry: str) -> dict[
         raise RegistryTransientError(f"{where} failed", registry=registry, status=status)
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # nesting past the stack
         raise RegistryTransientError(f"{where}: not JSON", registry=registry) from err
     if not isinstance(doc, dict):
         raise RegistryTransientError(f"{where}: not a JSON object", registry=registry)

@@ -71,7 +71,7 @@ CREATED = CreatedCache()
 def _document(body: bytes) -> dict[str, Any]:
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nesting past the stack
         return {}
     return doc if isinstance(doc, dict) else {}
 

@@ -84,7 +84,7 @@ def _names_digest(payload: bytes, digest: str) -> bool:
         critical = doc["critical"]
         named = critical["image"]["docker-manifest-digest"]
         kind = critical["type"]
-    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError, RecursionError):
         return False
     return bool(named == digest and kind == SIGNATURE_TYPE)
 
@@ -93,7 +93,7 @@ def _candidates(manifest_body: bytes) -> list[tuple[str, bytes]]:
     """(payload digest, signature) of each simple-signing layer, bounded."""
     try:
         doc = json.loads(manifest_body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return []
     layers = doc.get("layers") if isinstance(doc, dict) else None
     found: list[tuple[str, bytes]] = []

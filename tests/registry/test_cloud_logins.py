@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from automation.cli import main
-from automation.errors import RegistryPermanentError
+from automation.errors import RegistryError, RegistryPermanentError
 from automation.reference import parse_repository
 from automation.registry import CredentialSources, RegistryClient, ScanOptions, providers
 from automation.registry.auth import AuthFailedError
@@ -207,6 +207,22 @@ def test_gcp_refuses_an_answer_without_the_metadata_flavor_header(
     # The registry is not a metadata server: its answer must not be taken for a token.
     monkeypatch.setenv("GCE_METADATA_HOST", registry_token.host)
     with pytest.raises(RegistryPermanentError, match="Metadata-Flavor"):
+        asyncio.run(logins.credentials("gcp", "gcr.io", _unused_post))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"access_token": "' + b"a" * (300 << 10) + b'"}', "exceeds"),
+        (b"[" * 100_000, "not JSON"),
+        (b'{"access_token": 7}', "no access_token"),
+    ],
+)
+def test_gcp_hostile_metadata_answers_are_bounded_errors(
+    logins: CloudLogins, metadata: GcpMetadataServer, body: bytes, message: str
+) -> None:
+    metadata.hostile_body = body
+    with pytest.raises(RegistryError, match=message):
         asyncio.run(logins.credentials("gcp", "gcr.io", _unused_post))
 
 

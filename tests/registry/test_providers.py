@@ -231,3 +231,11 @@ def test_identity_endpoint_errors_never_quote_the_body() -> None:
     assert "leaked" not in str(caught.value)
     with pytest.raises(RegistryTransientError):
         decode_json(200, b"[]", where="x", registry="r")
+
+
+def test_deeply_nested_json_is_no_crash() -> None:
+    deep = b"[" * 100_000
+    with pytest.raises(RegistryTransientError, match="not JSON"):
+        decode_json(200, deep, where="x", registry="r")
+    token = "e30." + base64.urlsafe_b64encode(deep).rstrip(b"=").decode() + ".sig"
+    assert azure.jwt_expiry(token[: 200 << 10]) is None

@@ -151,6 +151,7 @@ class GcpMetadataServer:
 
     def __init__(self, expires_in: int = 3599) -> None:
         self.expires_in = expires_in
+        self.hostile_body: bytes | None = None  # sent instead of a token, to test the caps
         self.tokens: list[str] = []
         self._server = _Server(self._handle)
 
@@ -170,6 +171,8 @@ class GcpMetadataServer:
             return 403, {"Content-Type": "text/html", **flavor}, b"Missing Metadata-Flavor:Google"
         if method != "GET" or urlsplit(request.path).path != self.TOKEN_PATH:
             return 404, {"Content-Type": "text/html", **flavor}, b"Not Found"
+        if self.hostile_body is not None:
+            return 200, {"Content-Type": "application/json", **flavor}, self.hostile_body
         token = "ya29." + secrets.token_urlsafe(32)
         self.tokens.append(token)
         doc = {"access_token": token, "expires_in": self.expires_in, "token_type": "Bearer"}

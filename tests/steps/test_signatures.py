@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,15 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from automation.config import load_config
 from automation.reference import parse_repository
 from automation.registry import RegistryClient, ScanOptions
-from automation.registry.signatures import SigningKeyError, load_keys, signature_problem
+from automation.registry.signatures import (
+    MAX_LAYERS,
+    SIMPLE_SIGNING,
+    SigningKeyError,
+    _candidates,
+    _names_digest,
+    load_keys,
+    signature_problem,
+)
 from automation.state import open_store
 from automation.steps.cycle import refresh_cycle
 from tests.rig import cosign, images
@@ -121,3 +130,15 @@ def test_wrong_signature_type_is_refused(registry: RegistryServer) -> None:
 def test_bad_public_key_names_the_entry(pem: bytes) -> None:
     with pytest.raises(SigningKeyError, match=r"team\.pub"):
         load_keys({"team.pub": pem})
+
+
+def test_hostile_signature_documents_are_bounded() -> None:
+    assert _candidates(b"[" * 100_000) == []
+    assert _names_digest(b"[" * 100_000, "sha256:" + "0" * 64) is False
+    layer = {
+        "mediaType": SIMPLE_SIGNING,
+        "digest": "sha256:" + "1" * 64,
+        "annotations": {"dev.cosignproject.cosign/signature": "c2ln"},
+    }
+    many = json.dumps({"layers": [layer] * 10_000}).encode()
+    assert len(_candidates(many)) == MAX_LAYERS
