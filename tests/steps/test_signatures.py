@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from automation.config import load_config
+from automation.reconcile import reconcile
 from automation.reference import parse_repository
 from automation.registry import RegistryClient, ScanOptions
 from automation.registry.signatures import (
@@ -28,6 +29,7 @@ from automation.registry.signatures import (
 from automation.state import open_store
 from automation.steps.cycle import refresh_cycle
 from tests.rig import cosign, images
+from tests.rig.git_remotes import GitRemote, read_file_at, seed
 from tests.rig.registry import RegistryServer
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -142,3 +144,37 @@ def test_hostile_signature_documents_are_bounded() -> None:
     }
     many = json.dumps({"layers": [layer] * 10_000}).encode()
     assert len(_candidates(many)) == MAX_LAYERS
+
+
+DEPLOY = 'image: {image}:1.0.0 # {{"$imagepolicy": "apps:app"}}\n'
+
+
+def test_reconcile_writes_the_signed_tag_never_the_unsigned_newer_one(
+    registry: RegistryServer, bare_remote: GitRemote, tmp_path: Path
+) -> None:
+    key = cosign.new_key()
+    repo = images.unique_repo("signed")
+    v1 = images.push_image(registry, repo, "1.0.0")
+    v11 = images.push_image(registry, repo, "1.1.0")
+    images.push_image(registry, repo, "2.0.0")  # newest, unsigned
+    cosign.push_signature(registry, repo, v1.digest, key)
+    cosign.push_signature(registry, repo, v11.digest, key)
+    seed(bare_remote, {"app.yaml": DEPLOY.format(image=f"{registry.host}/{repo}")}, "a")
+    path = write(tmp_path, registry.host, repo, {"cosign.pub": cosign.public_pem(key)})
+    (path / "git.yaml").write_text(
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+        "metadata: {name: fleet, namespace: apps}\n"
+        f"spec: {{url: '{bare_remote.file_url}', ref: {{branch: main}}}}\n---\n"
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\n"
+        "metadata: {name: fleet, namespace: apps}\n"
+        "spec:\n  interval: 1h\n  sourceRef: {kind: GitRepository, name: fleet}\n"
+        "  git:\n    commit: {author: {name: bot, email: bot@example.com}}\n"
+        "    push: {branch: main}\n  update: {path: ./, strategy: Setters}\n"
+    )
+    config = load_config([path, tmp_path / "secrets.yaml"])
+    store = open_store(tmp_path / "s.db")
+    report = reconcile(config, store, cache=tmp_path / "cache", now=NOW)
+    assert [a.error for a in report.automations] == [""]
+    written = read_file_at(bare_remote, "main", "app.yaml")
+    assert f"{registry.host}/{repo}:1.1.0" in written
+    assert "2.0.0" not in written
