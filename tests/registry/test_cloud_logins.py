@@ -25,6 +25,7 @@ from automation.registry.providers import CloudLogins, ProviderMismatchError
 from tests.rig import images
 from tests.rig.clouds import (
     AcrFront,
+    AzureImds,
     EntraServer,
     GcpMetadataServer,
     moto_server,
@@ -337,3 +338,43 @@ def test_scan_command_with_provider_aws_reads_the_policy_field(
     )
     captured = capsys.readouterr()
     assert "provider gcp: not a GCR" in captured.out + captured.err
+
+
+def test_azure_managed_identity_from_imds(
+    logins: CloudLogins,
+    acr: tuple[EntraServer, AcrFront],
+    monkeypatch: pytest.MonkeyPatch,
+    registry_token: RegistryServer,
+    pushed: str,
+) -> None:
+    _, front = acr
+    imds = AzureImds()
+    front.accept = lambda token: token in imds.issued
+    for name in ("AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.host)
+    try:
+        assert list_tags(f"myregistry.azurecr.io:{front.port}", pushed, "azure") == [
+            "1.0.0",
+            "1.1.0",
+        ]
+    finally:
+        imds.stop()
+    method, path, headers, _ = imds.requests[0]
+    assert method == "GET" and headers["metadata"] == "true"
+    assert "resource=https%3A%2F%2Fmanagement.azure.com%2F" in path
+    assert "tenant" not in front.exchanges[0]
+
+
+def test_azure_client_secret_from_the_environment(
+    logins: CloudLogins,
+    acr: tuple[EntraServer, AcrFront],
+    monkeypatch: pytest.MonkeyPatch,
+    pushed: str,
+) -> None:
+    entra, front = acr
+    entra.secret = "s3cr3t-value"
+    monkeypatch.delenv("AZURE_FEDERATED_TOKEN_FILE")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "s3cr3t-value")
+    assert list_tags(f"myregistry.azurecr.io:{front.port}", pushed, "azure") == ["1.0.0", "1.1.0"]
+    assert len(entra.issued) == 1

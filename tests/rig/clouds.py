@@ -290,3 +290,48 @@ class AcrFront:
     def stop(self) -> None:
         self._server.stop()
         self._http.close()
+
+
+class AzureImds:
+    """Azure's instance metadata service, managed identity token endpoint:
+    ``GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=...`` with header
+    ``Metadata: true`` -> ``{"access_token","expires_in","expires_on","resource","token_type"}``
+    (numbers as strings, as IMDS sends them); 400 without the header."""
+
+    def __init__(self) -> None:
+        self.issued: list[str] = []
+        self._server = _Server(self._handle)
+
+    @property
+    def host(self) -> str:
+        return f"http://{LOCALHOST}:{self._server.port}"
+
+    @property
+    def requests(self) -> list[tuple[str, str, dict[str, str], bytes]]:
+        return self._server.requests
+
+    def _handle(
+        self, request: BaseHTTPRequestHandler, method: str, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(request.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if request.headers.get("Metadata") != "true":
+            return _json(400, {"error": "invalid_request", "error_description": "Metadata"})
+        if url.path != "/metadata/identity/oauth2/token" or "resource" not in query:
+            return _json(400, {"error": "invalid_request"})
+        if query.get("api-version") != "2018-02-01":
+            return _json(400, {"error": "invalid_request", "error_description": "api-version"})
+        token = _jwt({"aud": query["resource"].rstrip("/")})
+        self.issued.append(token)
+        expires_on = str(int(time.time()) + 86399)
+        doc = {
+            "access_token": token,
+            "expires_in": "86399",
+            "expires_on": expires_on,
+            "resource": query["resource"],
+            "token_type": "Bearer",
+        }
+        return _json(200, doc)
+
+    def stop(self) -> None:
+        self._server.stop()
