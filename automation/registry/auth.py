@@ -33,7 +33,9 @@ __all__ = ["AuthFailedError", "Challenge", "RegistryAuth", "parse_challenge"]
 
 log = logging.getLogger(__name__)
 
-_REPO_PATH = re.compile(r"^/v2/(.+?)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)$")
+_REPO_PATH = re.compile(
+    r"^/v2/(.+?)/(?:tags/list|manifests/[^/]+|blobs/[^/]+|referrers/[^/]+)$"  # OCI 1.1 referrers
+)
 _UPLOAD_PATH = re.compile(r"^/v2/(.+?)/blobs/uploads/[^/]*$")  # mirroring
 _READ_METHODS = frozenset({"GET", "HEAD"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -2,8 +2,9 @@
 
 In: a client, an image, a manifest digest and PEM public keys. Out: `None` when a valid
 signature exists, else the reason it does not (`no signature`, `no valid signature ...`).
-The signatures are found by cosign's tag scheme (`sha256-<hex>.sig` in the same repository,
-github.com/sigstore/cosign specs/SIGNATURE_SPEC.md): an OCI manifest whose layers are
+Signatures are found by cosign's tag scheme (`sha256-<hex>.sig` in the same repository,
+github.com/sigstore/cosign specs/SIGNATURE_SPEC.md), then among the image's OCI 1.1
+referrers of cosign's signature artifact type. Either is an OCI manifest whose layers are
 "simple signing" payloads (`application/vnd.dev.cosign.simplesigning.v1+json`), each with
 its base64 signature in the `dev.cosignproject.cosign/signature` annotation. A signature
 counts when it verifies over the payload bytes with one of the keys, and the payload says
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 from typing import Any
 
@@ -30,11 +32,13 @@ from automation.registry.digests import fetch_manifest
 from automation.registry.exchange import Exchange
 from automation.registry.faults import ManifestUnknownError
 from automation.registry.platforms import fetch_blob
+from automation.registry.referrers import referrers
 from automation.registry.tags import is_valid_digest
 
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
 SIGNATURE_TYPE = "cosign container image signature"
+SIGNATURE_ARTIFACT = "application/vnd.dev.cosign.artifact.sig.v1+json"
 MAX_LAYERS = 16
 MAX_SIGNATURE = 8 << 10
 MAX_PAYLOAD = 64 << 10
@@ -113,19 +117,44 @@ def _candidates(manifest_body: bytes) -> list[tuple[str, bytes]]:
     return found
 
 
-async def signature_problem(
-    client: Exchange, image: ImageName, digest: str, keys: list[PublicKey]
-) -> str | None:
-    """None when `image@digest` carries a valid signature by one of `keys`, else why not."""
-    try:
-        manifest = await fetch_manifest(client, image, signature_tag(digest))
-    except ManifestUnknownError:
-        return "no signature"
-    candidates = _candidates(manifest.body)
+async def _verified(
+    client: Exchange, image: ImageName, digest: str, keys: list[PublicKey], body: bytes
+) -> tuple[bool, int]:
+    """Does this signature manifest hold a valid signature? And how many were checked."""
+    candidates = _candidates(body)
     for payload_digest, signature in candidates:
         payload = await fetch_blob(client, image, payload_digest)
         if len(payload) > MAX_PAYLOAD or not _names_digest(payload, digest):
             continue
         if any(_verifies(key, signature, payload) for key in keys):
+            return True, len(candidates)
+    return False, len(candidates)
+
+
+async def signature_problem(
+    client: Exchange, image: ImageName, digest: str, keys: list[PublicKey]
+) -> str | None:
+    """None when `image@digest` carries a valid signature by one of `keys`, else why not.
+
+    Looks at cosign's `.sig` tag first, then at the OCI 1.1 referrers of type
+    `application/vnd.dev.cosign.artifact.sig.v1+json` (cosign's referrers mode).
+    """
+    manifests: list[bytes] = []
+    with contextlib.suppress(ManifestUnknownError):
+        manifests.append((await fetch_manifest(client, image, signature_tag(digest))).body)
+    checked = 0
+    if manifests:
+        ok, count = await _verified(client, image, digest, keys, manifests[0])
+        if ok:
             return None
-    return f"no valid signature ({len(candidates)} checked)"
+        checked += count
+    found = await referrers(client, image, digest, SIGNATURE_ARTIFACT)
+    for referrer in found:
+        body = (await fetch_manifest(client, image, referrer)).body
+        ok, count = await _verified(client, image, digest, keys, body)
+        if ok:
+            return None
+        checked += count
+    if not manifests and not found:
+        return "no signature"
+    return f"no valid signature ({checked} checked)"

@@ -55,6 +55,7 @@ def test_parse_challenge_keeps_commas_inside_quotes() -> None:
         ("/v2/team/app/tags/list", "repository:team/app:pull"),
         ("/v2/library/alpine/manifests/3.19", "repository:library/alpine:pull"),
         ("/v2/a/b/c/manifests/sha256:" + "0" * 64, "repository:a/b/c:pull"),
+        ("/v2/team/app/referrers/sha256:" + "0" * 64, "repository:team/app:pull"),
         ("/v2/", ""),
     ],
 )

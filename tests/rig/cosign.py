@@ -51,21 +51,22 @@ def sign_bytes(key: SignKey, data: bytes) -> bytes:
     return key.sign(data)
 
 
-def push_signature(
+def _signature_manifest(
     server: RegistryServer,
     repo: str,
     digest: str,
     key: SignKey,
-    *,
-    body: bytes | None = None,
-    signature: bytes | None = None,
-) -> str:
-    """Sign `repo@digest` with `key` (or push the given payload/signature, to tamper) and push
-    it under cosign's `.sig` tag; returns that tag."""
+    body: bytes | None,
+    signature: bytes | None,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
     data = body if body is not None else payload(f"{server.host}/{repo}", digest)
     sig = signature if signature is not None else sign_bytes(key, data)
     config = b"{}"
-    manifest: dict[str, Any] = {
+    with server.client() as http:
+        images.upload_blob(http, repo, config, skip_existing=True)
+        images.upload_blob(http, repo, data, skip_existing=True)
+    return {
         "schemaVersion": 2,
         "mediaType": images.OCI_MANIFEST,
         "config": {
@@ -83,10 +84,68 @@ def push_signature(
                 },
             }
         ],
-    }
+    } | extra
+
+
+def push_signature(
+    server: RegistryServer,
+    repo: str,
+    digest: str,
+    key: SignKey,
+    *,
+    body: bytes | None = None,
+    signature: bytes | None = None,
+) -> str:
+    """Sign `repo@digest` with `key` (or push the given payload/signature, to tamper) and push
+    it under cosign's `.sig` tag; returns that tag."""
+    manifest = _signature_manifest(server, repo, digest, key, body, signature, {})
     tag = digest.replace(":", "-", 1) + ".sig"
     with server.client() as http:
-        images.upload_blob(http, repo, config, skip_existing=True)
-        images.upload_blob(http, repo, data, skip_existing=True)
         images.put_manifest(http, repo, tag, json.dumps(manifest).encode(), images.OCI_MANIFEST)
     return tag
+
+
+SIGNATURE_ARTIFACT = "application/vnd.dev.cosign.artifact.sig.v1+json"
+
+
+def push_referrer_signature(
+    server: RegistryServer,
+    subject: images.PushedImage,
+    key: SignKey,
+    *,
+    body: bytes | None = None,
+    signature: bytes | None = None,
+) -> str:
+    """Sign as cosign's OCI 1.1 referrers mode does: a manifest with `artifactType` and
+    `subject`, pushed by digest, listed in the referrers tag schema's index `sha256-<hex>`
+    (a registry without the referrers API, like the rig's, relies on that index)."""
+    repo, digest = subject.repo, subject.digest
+    extra = {
+        "artifactType": SIGNATURE_ARTIFACT,
+        "subject": {
+            "mediaType": subject.media_type,
+            "digest": digest,
+            "size": len(subject.manifest_bytes),
+        },
+    }
+    manifest = json.dumps(
+        _signature_manifest(server, repo, digest, key, body, signature, extra)
+    ).encode()
+    tag = digest.replace(":", "-", 1)
+    with server.client() as http:
+        pushed = images.put_manifest(
+            http, repo, images.sha256_digest(manifest), manifest, images.OCI_MANIFEST
+        )
+        existing = http.get(f"/v2/{repo}/manifests/{tag}", headers={"Accept": images.OCI_INDEX})
+        entries = existing.json()["manifests"] if existing.status_code == 200 else []
+        entries.append(
+            {
+                "mediaType": images.OCI_MANIFEST,
+                "digest": pushed,
+                "size": len(manifest),
+                "artifactType": SIGNATURE_ARTIFACT,
+            }
+        )
+        index = {"schemaVersion": 2, "mediaType": images.OCI_INDEX, "manifests": entries}
+        images.put_manifest(http, repo, tag, json.dumps(index).encode(), images.OCI_INDEX)
+    return pushed

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from automation.config import load_config
 from automation.reconcile import reconcile
 from automation.reference import parse_repository
-from automation.registry import RegistryClient, ScanOptions
+from automation.registry import Credentials, CredentialSources, RegistryClient, ScanOptions
 from automation.registry.signatures import (
     MAX_LAYERS,
     SIMPLE_SIGNING,
@@ -178,3 +178,44 @@ def test_reconcile_writes_the_signed_tag_never_the_unsigned_newer_one(
     written = read_file_at(bare_remote, "main", "app.yaml")
     assert f"{registry.host}/{repo}:1.1.0" in written
     assert "2.0.0" not in written
+
+
+def test_signatures_found_as_oci_referrers(registry: RegistryServer, tmp_path: Path) -> None:
+    key = cosign.new_key()
+    repo = images.unique_repo("referrers")
+    v1 = images.push_image(registry, repo, "1.0.0")
+    v2 = images.push_image(registry, repo, "2.0.0")
+    cosign.push_referrer_signature(registry, v1, key)
+    # 2.0.0's referrers: a signature by another key, and one over 1.0.0's payload.
+    cosign.push_referrer_signature(registry, v2, cosign.new_key())
+    stolen = cosign.payload(f"{registry.host}/{repo}", v1.digest)
+    cosign.push_referrer_signature(
+        registry, v2, key, body=stolen, signature=cosign.sign_bytes(key, stolen)
+    )
+    path = write(tmp_path, registry.host, repo, {"cosign.pub": cosign.public_pem(key)})
+    tag, message = evaluate(tmp_path, path)
+    assert tag == "1.0.0"
+    assert message.endswith("held back: 2.0.0 (not signed: no valid signature (2 checked))")
+    cosign.push_referrer_signature(registry, v2, key)
+    assert evaluate(tmp_path, path)[0] == "2.0.0"
+
+
+def test_signature_lookup_on_a_token_auth_registry(registry_token: RegistryServer) -> None:
+    key = cosign.new_key()
+    repo = images.unique_repo("signed")
+    signed = images.push_image(registry_token, repo, "1.0.0")
+    unsigned = images.push_image(registry_token, repo, "2.0.0")
+    cosign.push_referrer_signature(registry_token, signed, key)
+    creds = Credentials(
+        username=registry_token.username or "", password=registry_token.password or ""
+    )
+    options = ScanOptions(insecure=True, credentials=CredentialSources(explicit=creds))
+
+    async def check(digest: str) -> str | None:
+        async with RegistryClient(registry_token.host, options) as client:
+            image = parse_repository(f"{registry_token.host}/{repo}")
+            keys = load_keys({"k.pub": cosign.public_pem(key)})
+            return await signature_problem(client, image, digest, keys)
+
+    assert asyncio.run(check(signed.digest)) is None
+    assert asyncio.run(check(unsigned.digest)) == "no signature"
