@@ -1,4 +1,5 @@
-"""Google Artifact Registry / GCR login: an access token from the metadata server.
+"""Google Artifact Registry / GCR login: an ADC access token (a credentials file, else the
+metadata server).
 
 In: the registry host. Out: `Credentials` (user `oauth2accesstoken`, the token as password,
 as Flux and `gcloud auth configure-docker` do) and their expiry (epoch seconds). The request
@@ -16,7 +17,7 @@ import time
 
 import httpx
 
-from automation.errors import RegistryPermanentError
+from automation.registry import gcpfiles
 from automation.registry.cloudhttp import fetch_json, seconds_field, token_field
 from automation.registry.credentials import Credentials
 
@@ -30,13 +31,11 @@ def metadata_host() -> str:
 
 
 async def access_token(host: str) -> tuple[Credentials, float]:
-    """The default service account's token from the metadata server, for `host`."""
-    if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
-        msg = (
-            "provider gcp: credentials files (GOOGLE_APPLICATION_CREDENTIALS) are not "
-            "supported; use the metadata server (workload identity)"
-        )
-        raise RegistryPermanentError(msg, registry=host)
+    """An ADC token for `host`: from the credentials file if there is one (`gcpfiles`), else
+    the default service account's token from the metadata server."""
+    from_file = await gcpfiles.file_token(host)
+    if from_file is not None:
+        return Credentials(username=GCP_USER, password=from_file[0]), from_file[1]
     url = httpx.URL(f"http://{metadata_host()}{TOKEN_PATH}")
     request = httpx.Request("GET", url, headers={"Metadata-Flavor": "Google"})
     started = time.time()

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from automation.cli import main
 from automation.errors import RegistryError, RegistryPermanentError
@@ -28,6 +30,7 @@ from tests.rig.clouds import (
     AzureImds,
     EntraServer,
     GcpMetadataServer,
+    GoogleTokenServer,
     moto_server,
     resolve_to_localhost,
 )
@@ -38,8 +41,11 @@ CLOUD_SUFFIXES = (".amazonaws.com", ".gcr.io", "-docker.pkg.dev", ".azurecr.io")
 
 
 @pytest.fixture
-def logins(monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudLogins]:
-    """A fresh process-wide login cache, with a clock the test can move."""
+def logins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[CloudLogins]:
+    """A fresh process-wide login cache, with a clock the test can move; no ADC file of the
+    machine's own (gcloud's well-known file) is seen."""
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
     fresh = CloudLogins()
     monkeypatch.setattr(providers, "LOGINS", fresh)
     monkeypatch.setattr("automation.registry.client.LOGINS", fresh)
@@ -378,3 +384,83 @@ def test_azure_client_secret_from_the_environment(
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "s3cr3t-value")
     assert list_tags(f"myregistry.azurecr.io:{front.port}", pushed, "azure") == ["1.0.0", "1.1.0"]
     assert len(entra.issued) == 1
+
+
+@pytest.fixture
+def google(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[tuple[GoogleTokenServer, Path]]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    email = "scanner@project.iam.gserviceaccount.com"
+    server = GoogleTokenServer(key.public_key(), email, ("cid", "csecret", "1//refresh"))
+    account = {
+        "type": "service_account",
+        "project_id": "project",
+        "private_key_id": "abc123",
+        "private_key": key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+        "client_email": email,
+        "token_uri": server.token_uri,
+    }
+    path = tmp_path / "sa.json"
+    path.write_text(json.dumps(account))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # never asked
+    yield server, path
+    server.stop()
+
+
+def test_gcp_service_account_key_file(
+    logins: CloudLogins,
+    google: tuple[GoogleTokenServer, Path],
+    registry_token: RegistryServer,
+    pushed: str,
+) -> None:
+    server, _ = google
+    host = f"us-docker.pkg.dev:{port_of(registry_token)}"
+    creds = asyncio.run(logins.credentials("gcp", host, _unused_post))
+    assert (creds.username, creds.password) == ("oauth2accesstoken", server.issued[0])
+    assert server.grants == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
+    registry_token.issuer.users["oauth2accesstoken"] = server.issued[0]  # type: ignore[union-attr]
+    assert list_tags(host, pushed, "gcp") == ["1.0.0", "1.1.0"]
+
+
+def test_gcp_authorized_user_file_and_unsupported_types(
+    logins: CloudLogins, google: tuple[GoogleTokenServer, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, path = google
+    user = {
+        "type": "authorized_user",
+        "client_id": "cid",
+        "client_secret": "csecret",
+        "refresh_token": "1//refresh",
+        "token_uri": server.token_uri,
+    }
+    path.write_text(json.dumps(user))
+    creds = asyncio.run(logins.credentials("gcp", "gcr.io", _unused_post))
+    assert creds.password == server.issued[-1] and server.grants == ["refresh_token"]
+    path.write_text(json.dumps(user | {"refresh_token": "revoked"}))
+    with pytest.raises(RegistryPermanentError, match="refused"):
+        asyncio.run(logins.credentials("gcp", "eu.gcr.io", _unused_post))
+    path.write_text(json.dumps({"type": "external_account"}))
+    with pytest.raises(RegistryPermanentError, match="'external_account' are not supported"):
+        asyncio.run(logins.credentials("gcp", "asia.gcr.io", _unused_post))
+    path.write_text(json.dumps(user | {"token_uri": "http://oauth2.example/token"}))
+    with pytest.raises(RegistryPermanentError, match="must be https"):
+        asyncio.run(logins.credentials("gcp", "us.gcr.io", _unused_post))
+
+
+def test_gcloud_well_known_file_is_used_without_the_variable(
+    logins: CloudLogins, google: tuple[GoogleTokenServer, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, path = google
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
+    gcloud = path.parent / "gcloud-config"
+    gcloud.mkdir()
+    (gcloud / "application_default_credentials.json").write_text(path.read_text())
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(gcloud))
+    creds = asyncio.run(logins.credentials("gcp", "gcr.io", _unused_post))
+    assert creds.password == server.issued[-1]

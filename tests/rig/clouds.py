@@ -37,6 +37,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.rig.ports import LOCALHOST, free_port, is_listening
 from tests.rig.procs import ManagedProcess, start_process
@@ -332,6 +335,71 @@ class AzureImds:
             "token_type": "Bearer",
         }
         return _json(200, doc)
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+class GoogleTokenServer:
+    """Google's OAuth 2.0 token endpoint (``POST /token``) for the two ADC file grants:
+    ``grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`` with an RS256 ``assertion``
+    whose ``iss`` is the service account, ``aud`` this endpoint and ``scope`` given, checked
+    against the account's public key; and ``grant_type=refresh_token`` with client id, secret
+    and refresh token. Answers ``{"access_token","expires_in","token_type"}``, errors as
+    ``{"error": "invalid_grant"}`` with 400 (developers.google.com/identity/protocols/oauth2)."""
+
+    def __init__(self, public_key: Any, email: str, refresh: tuple[str, str, str]) -> None:
+        self.public_key, self.email, self.refresh = public_key, email, refresh
+        self.issued: list[str] = []
+        self.grants: list[str] = []
+        self._server = _Server(self._handle)
+
+    @property
+    def token_uri(self) -> str:
+        return f"http://{LOCALHOST}:{self._server.port}/token"
+
+    def _assertion_ok(self, assertion: str) -> bool:
+        def unb64(text: str) -> bytes:
+            return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+        try:
+            head, body, sig = assertion.split(".")
+            self.public_key.verify(
+                unb64(sig), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
+            claims = json.loads(unb64(body))
+        except (ValueError, InvalidSignature):
+            return False
+        now = time.time()
+        return (
+            json.loads(unb64(head)).get("alg") == "RS256"
+            and claims.get("iss") == self.email
+            and claims.get("aud") == self.token_uri
+            and bool(claims.get("scope"))
+            and claims.get("iat", 0) <= now + 60 < claims.get("exp", 0) + 60
+        )
+
+    def _handle(
+        self, request: BaseHTTPRequestHandler, method: str, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        if method != "POST" or request.path != "/token":
+            return _json(404, {"error": "not_found"})
+        form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
+        grant = form.get("grant_type", "")
+        self.grants.append(grant)
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            ok = self._assertion_ok(form.get("assertion", ""))
+        elif grant == "refresh_token":
+            ok = (form.get("client_id"), form.get("client_secret"), form.get("refresh_token")) == (
+                self.refresh
+            )
+        else:
+            return _json(400, {"error": "unsupported_grant_type"})
+        if not ok:
+            return _json(400, {"error": "invalid_grant"})
+        token = "ya29." + secrets.token_urlsafe(24)
+        self.issued.append(token)
+        return _json(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
     def stop(self) -> None:
         self._server.stop()
