@@ -74,15 +74,19 @@ def _tags(args: argparse.Namespace, policy: ImagePolicy) -> list[str]:
     return stored
 
 
-def _release_age_note(args: argparse.Namespace, policy: ImagePolicy) -> str | None:
-    """The minimum release age is checked against the registry, which this test does not
-    reach: say so, with what the last evaluation held back (from the state store)."""
-    minimum = policy.min_release_age
-    if minimum is None:
+def _gates_note(args: argparse.Namespace, policy: ImagePolicy) -> str | None:
+    """Release gates (minimum age, signatures) are checked against the registry, which this
+    test does not reach: say which apply, with what the last evaluation held back (state)."""
+    gates = []
+    if policy.min_release_age is not None:
+        gates.append(f"minimum release age {format_duration(policy.min_release_age)}")
+    if policy.signature_secret is not None:
+        gates.append(f"signatures by the keys in Secret {policy.signature_secret}")
+    if not gates:
         return None
     note = (
-        f"minimum release age {format_duration(minimum)}: images are checked when the policy "
-        "is evaluated against the registry, not by this offline test"
+        f"release gates ({'; '.join(gates)}) are checked when the policy is evaluated "
+        "against the registry, not by this offline test"
     )
     record = state(args).get_policy(str(policy.key))
     text = (record.last_error or record.message) if record is not None else ""
@@ -102,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
                 "description": result.policy,
                 "tag": result.tag,
                 "error": result.error,
-                "minReleaseAge": _release_age_note(args, policy),
+                "releaseGates": _gates_note(args, policy),
                 "candidates": [
                     {"tag": v.tag, "value": v.value, "outcome": v.outcome, "reason": v.reason}
                     for v in result.verdicts
@@ -115,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{policy.key}: {result.policy}", file=sys.stderr)
             rows = [[v.tag, v.outcome, v.reason] for v in result.verdicts]
             table(["TAG", "OUTCOME", "REASON"], rows, out=sys.stderr)
-            if (note := _release_age_note(args, policy)) is not None:
+            if (note := _gates_note(args, policy)) is not None:
                 print(note, file=sys.stderr)
         if result.tag is not None:
             print(result.tag)

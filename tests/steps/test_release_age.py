@@ -112,5 +112,5 @@ def test_policy_test_verbose_shows_the_minimum_and_what_was_held(
     assert main(args) == 0
     captured = capsys.readouterr()
     assert captured.out == "1.1.0\n"  # offline: the ordering alone
-    assert "minimum release age 72h" in captured.err
+    assert "release gates (minimum release age 72h)" in captured.err
     assert "last evaluation held back 1.1.0 (built 2h ago; minimum release age 72h)" in captured.err

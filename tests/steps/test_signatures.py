@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from automation.cli import main
 from automation.config import load_config
 from automation.reconcile import reconcile
 from automation.reference import parse_repository
@@ -219,3 +220,20 @@ def test_signature_lookup_on_a_token_auth_registry(registry_token: RegistryServe
 
     assert asyncio.run(check(signed.digest)) is None
     assert asyncio.run(check(unsigned.digest)) == "no signature"
+
+
+def test_policy_test_verbose_names_the_signature_gate(
+    registry: RegistryServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = cosign.new_key()
+    repo = images.unique_repo("signed")
+    cosign.push_signature(registry, repo, images.push_image(registry, repo, "1.0.0").digest, key)
+    images.push_image(registry, repo, "1.1.0")
+    path = write(tmp_path, registry.host, repo, {"cosign.pub": cosign.public_pem(key)})
+    assert evaluate(tmp_path, path)[0] == "1.0.0"
+    args = ["policy", "test", "--name", "apps/app", "--policies", str(path), "-v"]
+    args += ["--state", str(tmp_path / "s.db"), "--tags", "1.0.0,1.1.0", "-o", "json"]
+    assert main(args) == 0
+    note = json.loads(capsys.readouterr().out)["releaseGates"]
+    assert note.startswith("release gates (signatures by the keys in Secret cosign-keys)")
+    assert note.endswith("last evaluation held back 1.1.0 (not signed: no signature)")
