@@ -12,7 +12,7 @@ from functools import partial
 
 from automation.config.base import Object
 from automation.config.config import Config
-from automation.config.image import ImagePolicy, ImageRepository
+from automation.config.image import VERIFY_SIGNATURES, ImagePolicy, ImageRepository
 from automation.config.source import GitRepository
 from automation.config.update import ImageUpdateAutomation
 from automation.errors import AutomationError, ConfigError
@@ -24,6 +24,7 @@ from automation.policy.filter import compile_pattern
 from automation.reference import parse_repository
 from automation.server import check_receivers
 from automation.steps.requestcheck import check_alerts, check_requests
+from automation.steps.windows import WindowError, schedule_of
 
 
 def _error(obj: Object, field: str, message: str) -> ConfigError:
@@ -84,6 +85,9 @@ def _check_policy(config: Config, policy: ImagePolicy) -> Iterator[ConfigError]:
     if spec.filter_tags is not None and spec.filter_tags.pattern:
         pattern = spec.filter_tags.pattern
         yield from _try(policy, "spec.filterTags.pattern", lambda: compile_pattern(pattern))
+    if policy.signature_secret is not None:
+        field = f"metadata.annotations.{VERIFY_SIGNATURES}"
+        yield from _secret_refs(config, policy, {field: policy.signature_secret})
     choice = spec.policy
     field = f"spec.policy.{choice.kind}" + (".range" if choice.semver else ".order")
     rng = choice.semver.range if choice.semver else None
@@ -161,6 +165,10 @@ def _check_automation(config: Config, automation: ImageUpdateAutomation) -> Iter
         source,
         {"spec.secretRef": source.spec.secret_ref.name if source.spec.secret_ref else None},
     )
+    try:
+        schedule_of(automation)
+    except WindowError as err:
+        yield _error(automation, f"metadata.annotations.{err.annotation}", err.detail)
     commit = automation.spec.git.commit
     if commit.message_template:
         field = "spec.git.commit.messageTemplate"

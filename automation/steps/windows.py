@@ -38,6 +38,10 @@ _EPSILON = timedelta(seconds=1)  # crontab resolution is a minute; windows are [
 class WindowError(StalledError):
     """An update window or freeze period annotation cannot be read."""
 
+    def __init__(self, where: str, annotation: str, detail: str) -> None:
+        self.annotation, self.detail = annotation, detail
+        super().__init__(f"{where}: metadata.annotations.{annotation}: {detail}")
+
 
 @dataclass(frozen=True)
 class Window:
@@ -59,7 +63,7 @@ class WindowState:
 
 
 def _fail(auto: ImageUpdateAutomation, annotation: str, message: str) -> WindowError:
-    return WindowError(f"{auto.source}: metadata.annotations.{annotation}: {message}")
+    return WindowError(str(auto.source), annotation, message)
 
 
 def _zone(auto: ImageUpdateAutomation) -> ZoneInfo:

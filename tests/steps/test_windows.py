@@ -177,3 +177,15 @@ def test_outside_the_window_nothing_is_pushed_inside_it_is(
     outcome = run_automation(config, store, auto, tmp_path / "cache", monday)
     assert outcome.commit and not outcome.skipped
     assert "ghcr.io/org/app:1.1.0" in read_file_at(bare_remote, "main", "app.yaml")
+
+
+def test_validate_names_a_bad_window_annotation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = {"image-automation.io/update-windows": "0 25 * * * 1h"}
+    (tmp_path / "a.yaml").write_text(automation(bad))
+    assert main(["validate", str(tmp_path / "a.yaml")]) == 1
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert "a.yaml:" in out and "metadata.annotations.image-automation.io/update-windows" in out
+    assert out.count("a.yaml:") == 1
