@@ -144,7 +144,8 @@ def _add_window(status: dict[str, Any], obj: ImageUpdateAutomation, now: datetim
     """Beyond Flux: outside its update windows, say until when changes wait."""
     if not any(k.startswith(WINDOW_ANNOTATIONS) for k in obj.metadata.annotations):
         return
-    # Start-up laziness: the crontab parser (APScheduler, ~50 ms) only for objects with windows.
+    # Start-up laziness: the crontab parser (APScheduler; see benchmarks/lazy_imports.py) is
+    # loaded only for objects with windows.
     from automation.steps.windows import schedule_of, window_note, window_state
 
     try:

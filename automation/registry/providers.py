@@ -91,8 +91,8 @@ def check_host(provider: str, host: str) -> None:
 
 
 def _load_ecr() -> ModuleType:
-    # Start-up laziness: botocore is an optional extra whose import costs about 0.4 s, and
-    # only an ImageRepository with `provider: aws` needs it.
+    # Start-up laziness: botocore is an optional extra whose import costs several times what
+    # the whole CLI does (benchmarks/lazy_imports.py); only `provider: aws` needs it.
     return importlib.import_module("automation.registry.ecr")
 
 
