@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -464,3 +465,21 @@ def test_gcloud_well_known_file_is_used_without_the_variable(
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(gcloud))
     creds = asyncio.run(logins.credentials("gcp", "gcr.io", _unused_post))
     assert creds.password == server.issued[-1]
+
+
+def test_cloud_tokens_never_reach_logs_or_errors(
+    logins: CloudLogins,
+    metadata: GcpMetadataServer,
+    registry_token: RegistryServer,
+    pushed: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    host = f"eu.gcr.io:{port_of(registry_token)}"
+    registry_token.issuer.users["oauth2accesstoken"] = "something else"  # type: ignore[union-attr]
+    with pytest.raises(AuthFailedError) as caught:
+        list_tags(host, pushed, "gcp")
+    (token,) = metadata.tokens
+    assert token not in str(caught.value)
+    assert token not in caplog.text
+    assert token not in repr(asyncio.run(logins.credentials("gcp", host, _unused_post)))
