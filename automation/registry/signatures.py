@@ -19,12 +19,17 @@ import base64
 import binascii
 import contextlib
 import json
+from collections import OrderedDict
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_public_key,
+)
 
 from automation.errors import RegistryPermanentError
 from automation.reference import ImageName
@@ -131,14 +136,60 @@ async def _verified(
     return False, len(candidates)
 
 
+def key_ids(keys: list[PublicKey]) -> frozenset[bytes]:
+    """The keys' SubjectPublicKeyInfo DER: what a verified signature is remembered under."""
+    return frozenset(k.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo) for k in keys)
+
+
+class VerifiedCache:
+    """(repository, digest, key set) already verified. Only successes are remembered: a
+    signature can be pushed later, but a valid one stays valid for the same digest and keys."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.verifications = 0  # full checks against a registry, for tests
+        self._seen: OrderedDict[tuple[str, str, frozenset[bytes]], None] = OrderedDict()
+
+    def __contains__(self, key: tuple[str, str, frozenset[bytes]]) -> bool:
+        if key in self._seen:
+            self._seen.move_to_end(key)
+            return True
+        return False
+
+    def add(self, key: tuple[str, str, frozenset[bytes]]) -> None:
+        self._seen[key] = None
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+
+
+VERIFIED = VerifiedCache()
+
+
 async def signature_problem(
-    client: Exchange, image: ImageName, digest: str, keys: list[PublicKey]
+    client: Exchange,
+    image: ImageName,
+    digest: str,
+    keys: list[PublicKey],
+    cache: VerifiedCache = VERIFIED,
 ) -> str | None:
     """None when `image@digest` carries a valid signature by one of `keys`, else why not.
 
     Looks at cosign's `.sig` tag first, then at the OCI 1.1 referrers of type
     `application/vnd.dev.cosign.artifact.sig.v1+json` (cosign's referrers mode).
     """
+    remembered = (image.canonical, digest, key_ids(keys))
+    if remembered in cache:
+        return None
+    cache.verifications += 1
+    problem = await _check(client, image, digest, keys)
+    if problem is None:
+        cache.add(remembered)
+    return problem
+
+
+async def _check(
+    client: Exchange, image: ImageName, digest: str, keys: list[PublicKey]
+) -> str | None:
     manifests: list[bytes] = []
     with contextlib.suppress(ManifestUnknownError):
         manifests.append((await fetch_manifest(client, image, signature_tag(digest))).body)

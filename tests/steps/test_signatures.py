@@ -21,6 +21,7 @@ from automation.registry import Credentials, CredentialSources, RegistryClient, 
 from automation.registry.signatures import (
     MAX_LAYERS,
     SIMPLE_SIGNING,
+    VERIFIED,
     SigningKeyError,
     _candidates,
     _names_digest,
@@ -237,3 +238,23 @@ def test_policy_test_verbose_names_the_signature_gate(
     note = json.loads(capsys.readouterr().out)["releaseGates"]
     assert note.startswith("release gates (signatures by the keys in Secret cosign-keys)")
     assert note.endswith("last evaluation held back 1.1.0 (not signed: no signature)")
+
+
+def test_a_verified_signature_is_not_checked_again(
+    registry: RegistryServer, tmp_path: Path
+) -> None:
+    key = cosign.new_key()
+    repo = images.unique_repo("signed")
+    cosign.push_signature(registry, repo, images.push_image(registry, repo, "1.0.0").digest, key)
+    images.push_image(registry, repo, "1.1.0")  # unsigned: checked on every evaluation
+    path = write(tmp_path, registry.host, repo, {"cosign.pub": cosign.public_pem(key)})
+    before = VERIFIED.verifications
+    assert evaluate(tmp_path, path)[0] == "1.0.0"
+    assert VERIFIED.verifications - before == 2
+    assert evaluate(tmp_path, path)[0] == "1.0.0"
+    assert VERIFIED.verifications - before == 3  # only 1.1.0 again
+    # Another key set is another question.
+    other = {"cosign.pub": cosign.public_pem(key), "b.pub": cosign.public_pem(cosign.new_key())}
+    path = write(tmp_path, registry.host, repo, other)
+    assert evaluate(tmp_path, path)[0] == "1.0.0"
+    assert VERIFIED.verifications - before == 5
