@@ -112,6 +112,10 @@ class RegistryClient:
                 probe = await self._probe()
                 if credentials is None and self.options.credentials.provider != "generic":
                     provider = self.options.credentials.provider
+                    if self.base_url.startswith("http:"):
+                        log.warning(
+                            "%s: provider %s over plain HTTP (insecure)", self.host, provider
+                        )
                     credentials = await LOGINS.credentials(provider, self.host, self._post_form)
             except AutomationError as err:
                 self._failure = (err, self._clock() + READY_FAILURE_TTL)
