@@ -115,13 +115,17 @@ class NamespacedRef(Model):
     namespace: Namespace | None = None
 
 
+_IN_MEMORY = SourceLocation("<memory>", 0)
+
+
 class Object(Model):
     """A top-level object: apiVersion, kind, metadata, spec; remembers where it came from."""
 
     api_version: str
     kind: str
     metadata: ObjectMeta
-    _source: SourceLocation = PrivateAttr(default=SourceLocation("<memory>", 0))
+    # A factory, not a default: pydantic deep-copies a private default for every instance.
+    _source: SourceLocation = PrivateAttr(default_factory=lambda: _IN_MEMORY)
 
     @property
     def key(self) -> ObjectKey:

@@ -296,8 +296,7 @@ def _events(text: str, pure: bool) -> Iterator[Any]:
     if not pure and HAVE_C_PARSER:
         loader = CBaseLoader(text)
         try:
-            while loader.check_event():
-                yield loader.get_event()
+            yield from iter(loader.get_event, None)  # None after the stream's end
         finally:
             loader.dispose()
         return
