@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from automation.config import Config, load_config, secrets_paths_from_env
+from automation.config import Config, load_config, load_config_report, secrets_paths
+from automation.errors import ConfigError
 from automation.output import FORMATS
 from automation.state import StateStore, open_store
 
@@ -28,7 +29,7 @@ def add_secrets_argument(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=[],
         metavar="PATH",
-        help="file or directory of v1 Secrets (also $IMAGE_AUTOMATION_SECRETS)",
+        help="file or directory of v1 Secrets (overrides $IMAGE_AUTOMATION_SECRETS)",
     )
 
 
@@ -56,9 +57,18 @@ def add_output_argument(parser: argparse.ArgumentParser, default: str = "table")
     parser.add_argument("-o", "--output", choices=FORMATS, default=default, help="output format")
 
 
+def config_paths(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
+    """Policy paths (default ./policies) and secrets paths (the flag overrides the variable)."""
+    return list(args.paths) or [Path("policies")], secrets_paths(args.secrets)
+
+
 def load(args: argparse.Namespace) -> Config:
-    paths = list(args.paths) or [Path("policies")]
-    return load_config(paths, [*args.secrets, *secrets_paths_from_env()])
+    return load_config(*config_paths(args))
+
+
+def load_report(args: argparse.Namespace) -> tuple[Config, list[ConfigError]]:
+    """Every valid object and every error (for `validate`, which reports all in one pass)."""
+    return load_config_report(*config_paths(args))
 
 
 def state(args: argparse.Namespace) -> StateStore:

@@ -23,7 +23,7 @@ from automation.commands.common import (
     add_state_argument,
     state,
 )
-from automation.config import Config, ImageRepository, secrets_paths_from_env
+from automation.config import Config, ImageRepository, secrets_paths
 from automation.config.duration import parse_duration
 from automation.daemon.chain import Observer
 from automation.daemon.plan import JITTER_CAP
@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     quiet_loggers(args.verbose)
     sources = tuple(parse_source(s) for s in (args.sources or ["policies"]))
     cache: Path = args.cache or default_cache_dir()
-    secrets = (*args.secrets, *secrets_paths_from_env())
+    secrets = tuple(secrets_paths(args.secrets))
     options = DaemonOptions(
         sources, secrets, cache, args.reload_interval, args.git_workers, args.jitter
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from automation.commands.common import add_config_arguments, add_output_argument, load
+from automation.commands.common import add_config_arguments, add_output_argument, load_report
 from automation.errors import ConfigError, ConfigErrors
 from automation.output import emit
 from automation.steps.crosscheck import crosscheck
@@ -24,7 +24,7 @@ def _error_dict(err: ConfigError) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load(args)
+        config, load_errors = load_report(args)
     except ConfigErrors as errs:
         return _report(args, [], errs.errors)
     except ConfigError as err:
@@ -45,7 +45,15 @@ def run(args: argparse.Namespace) -> int:
         )
         for o in table.values()
     ]
-    return _report(args, objects, crosscheck(config))
+    return _report(args, objects, in_file_order([*load_errors, *crosscheck(config)]))
+
+
+def in_file_order(errors: list[ConfigError]) -> list[ConfigError]:
+    """Files in the order they were first named, lines ascending within each (stable)."""
+    first: dict[str, int] = {}
+    for err in errors:
+        first.setdefault(err.file, len(first))
+    return sorted(errors, key=lambda e: (first[e.file], e.line or 0))
 
 
 def _report(

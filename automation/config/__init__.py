@@ -13,7 +13,13 @@ from automation.config.image import (
     ImageRepository,
     ImageRepositorySpec,
 )
-from automation.config.loader import SECRETS_ENV, load_config, secrets_paths_from_env
+from automation.config.loader import (
+    SECRETS_ENV,
+    load_config,
+    load_config_report,
+    secrets_paths,
+    secrets_paths_from_env,
+)
 from automation.config.secret import Secret
 from automation.config.source import GitRef, GitRepository
 from automation.config.update import ImageUpdateAutomation
@@ -33,5 +39,7 @@ __all__ = [
     "Secret",
     "SourceLocation",
     "load_config",
+    "load_config_report",
+    "secrets_paths",
     "secrets_paths_from_env",
 ]

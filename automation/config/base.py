@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from collections.abc import Mapping
 from typing import Annotated, Any, NamedTuple, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr
@@ -12,6 +13,7 @@ from pydantic.alias_generators import to_camel
 
 from automation.config.duration import format_duration, parse_duration
 
+_FIELD_PART = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
@@ -126,6 +128,8 @@ class Object(Model):
     metadata: ObjectMeta
     # A factory, not a default: pydantic deep-copies a private default for every instance.
     _source: SourceLocation = PrivateAttr(default_factory=lambda: _IN_MEMORY)
+    # Field path -> 1-based line, from the document this object was read from.
+    _lines: Mapping[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
 
     @property
     def key(self) -> ObjectKey:
@@ -135,6 +139,21 @@ class Object(Model):
     def source(self) -> SourceLocation:
         return self._source
 
-    def located(self, source: SourceLocation) -> Self:
+    def located(
+        self, source: SourceLocation, lines: Mapping[tuple[str | int, ...], int] | None = None
+    ) -> Self:
         self._source = source
+        if lines is not None:
+            self._lines = lines
         return self
+
+    def line_of(self, field: str) -> int:
+        """Line of a field written as `spec.list[0].name` (a missing one -> its parent's)."""
+        parts = tuple(
+            int(index) if index else name for name, index in _FIELD_PART.findall(field)
+        )
+        while parts:
+            if parts in self._lines:
+                return self._lines[parts]
+            parts = parts[:-1]
+        return self._source.line

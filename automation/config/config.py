@@ -26,6 +26,13 @@ class Config:
     providers: dict[ObjectKey, Provider] = field(default_factory=dict)
     alerts: dict[ObjectKey, Alert] = field(default_factory=dict)
     change_requests: dict[ObjectKey, ChangeRequest] = field(default_factory=dict)
+    # (kind, key) of objects that were found but did not validate (reported on their own).
+    invalid: set[tuple[str, ObjectKey]] = field(default_factory=set)
+
+    def _missing(self, kind: str, key: ObjectKey) -> str:
+        if (kind, key) in self.invalid:
+            return f"{kind} {key} is invalid (see its own errors)"
+        return f"{kind} {key} not found"
 
     def _table(self, obj: Object) -> dict[ObjectKey, object]:
         tables: dict[type, dict[ObjectKey, object]] = {
@@ -77,7 +84,7 @@ class Config:
                 policy.source.file,
                 policy.source.line,
                 "spec.imageRepositoryRef",
-                f"ImageRepository {key} not found",
+                self._missing("ImageRepository", key),
             )
         return repo
 
@@ -89,7 +96,7 @@ class Config:
                 automation.source.file,
                 automation.source.line,
                 "spec.sourceRef",
-                f"GitRepository {key} not found",
+                self._missing("GitRepository", key),
             )
         return repo
 

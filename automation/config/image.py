@@ -102,7 +102,11 @@ class ImageRepositorySpec(Model):
 
 
 class ImageRepository(Object):
-    api_version: Literal["image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2"]
+    api_version: Literal[
+        "image.toolkit.fluxcd.io/v1",
+        "image.toolkit.fluxcd.io/v1beta2",
+        "image.toolkit.fluxcd.io/v1beta1",
+    ]
     kind: Literal["ImageRepository"]
     spec: ImageRepositorySpec
 
@@ -167,7 +171,11 @@ class ImagePolicySpec(Model):
 
 
 class ImagePolicy(Object):
-    api_version: Literal["image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2"]
+    api_version: Literal[
+        "image.toolkit.fluxcd.io/v1",
+        "image.toolkit.fluxcd.io/v1beta2",
+        "image.toolkit.fluxcd.io/v1beta1",
+    ]
     kind: Literal["ImagePolicy"]
     spec: ImagePolicySpec
 

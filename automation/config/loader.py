@@ -1,21 +1,25 @@
 """Turn documents into typed objects and collect them into a `Config`.
 
-Dispatch is by apiVersion + kind. Unknown kinds (a Deployment next to the policies) are skipped
-with a debug log; a kind or version inside our API groups that we do not know is an error,
-because it is almost always a typo.
+Dispatch is by apiVersion + kind. Kinds this tool does not act on (a Deployment, a
+HelmRelease, a Kustomization, an Alert next to the policies) are skipped with a debug line,
+whatever their group. Inside the Flux groups this tool acts on, a kind Flux does not have, or
+a version that is not a version, is an error, because it is almost always a typo. Old API
+versions that map onto v1 (Flux's own conversions) load with one warning per object.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from automation.config.base import Object, SourceLocation
+from automation.config.base import Object, ObjectKey, SourceLocation
 from automation.config.config import Config
 from automation.config.documents import Document, read_documents, yaml_files
 from automation.config.image import ImagePolicy, ImageRepository
@@ -23,7 +27,7 @@ from automation.config.notification import Alert, Provider
 from automation.config.receiver import Receiver
 from automation.config.request import ChangeRequest
 from automation.config.secret import Secret
-from automation.config.source import GitRepository
+from automation.config.source import NOT_ACTED_ON, GitRepository
 from automation.config.update import ImageUpdateAutomation
 from automation.errors import ConfigError, ConfigErrors
 
@@ -42,19 +46,36 @@ KINDS: dict[tuple[str, str], type[Object]] = {
     ("requests.image-automation.io", "ChangeRequest"): ChangeRequest,
     ("", "Secret"): Secret,
 }
+# Versions read per group; the older ones warn (Flux no longer serves them, or will not).
 VERSIONS = {
-    "source.toolkit.fluxcd.io": ("v1", "v1beta2"),
-    "image.toolkit.fluxcd.io": ("v1", "v1beta2"),
-    "notification.toolkit.fluxcd.io": ("v1", "v1beta2", "v1beta3"),
+    "source.toolkit.fluxcd.io": ("v1", "v1beta2", "v1beta1"),
+    "image.toolkit.fluxcd.io": ("v1", "v1beta2", "v1beta1"),
+    "notification.toolkit.fluxcd.io": ("v1", "v1beta3", "v1beta2"),
     "requests.image-automation.io": ("v1alpha1",),
     "": ("v1",),
 }
-OUR_GROUPS = (
-    "source.toolkit.fluxcd.io",
-    "image.toolkit.fluxcd.io",
-    "notification.toolkit.fluxcd.io",
-    "requests.image-automation.io",
-)
+CURRENT_VERSION = "v1"
+# Every kind of the Flux groups this tool acts on (Flux 2.x CRDs); the ones missing from
+# KINDS are skipped like any other kind.
+FLUX_KINDS = {
+    "source.toolkit.fluxcd.io": (
+        "Bucket",
+        "ExternalArtifact",
+        "GitRepository",
+        "HelmChart",
+        "HelmRepository",
+        "OCIRepository",
+    ),
+    "image.toolkit.fluxcd.io": ("ImagePolicy", "ImageRepository", "ImageUpdateAutomation"),
+    "notification.toolkit.fluxcd.io": ("Alert", "Provider", "Receiver"),
+    "requests.image-automation.io": ("ChangeRequest",),
+}
+OUR_GROUPS = tuple(FLUX_KINDS)
+_API_VERSION = re.compile(r"v[1-9][0-9]*(?:(?:alpha|beta)[1-9][0-9]*)?")
+# Fields Flux removed in v1 that the older versions of the same kind still carry.
+REMOVED_IN_V1 = {
+    ("source.toolkit.fluxcd.io", "GitRepository"): ("gitImplementation", "accessFrom"),
+}
 
 
 def _explain(error: Any) -> str:
@@ -82,9 +103,13 @@ def _object_name(doc: Document, kind: str) -> str:
     return f"{kind} {name}" if isinstance(name, str) else kind
 
 
+def _where(doc: Document, kind: str) -> str:
+    return f"in {_object_name(doc, kind)} at line {doc.line}"
+
+
 def _errors(doc: Document, kind: str, err: ValidationError) -> list[ConfigError]:
     out = []
-    where = f"in {_object_name(doc, kind)} at line {doc.line}"
+    where = _where(doc, kind)
     for e in err.errors(include_url=False, include_input=False):
         loc = [p for p in e["loc"] if isinstance(p, int) or not str(p).startswith("function-")]
         message = f"{_explain(e)} ({where})"
@@ -92,8 +117,30 @@ def _errors(doc: Document, kind: str, err: ValidationError) -> list[ConfigError]
     return sorted(out, key=lambda e: e.line or 0)
 
 
+def _skipped_kind_error(doc: Document, group: str, kind: str, version: str) -> ConfigError | None:
+    """Inside a group we act on: an unknown kind or a malformed version is an error."""
+    if group not in OUR_GROUPS:
+        return None
+    if kind not in FLUX_KINDS[group]:
+        known = ", ".join(FLUX_KINDS[group])
+        return ConfigError(
+            doc.file,
+            doc.line_of(["kind"]),
+            "kind",
+            f"unknown kind {kind!r} in {group} (expected one of {known})",
+        )
+    if not _API_VERSION.fullmatch(version):
+        return ConfigError(
+            doc.file,
+            doc.line_of(["apiVersion"]),
+            "apiVersion",
+            f"{group}/{version!r} is not an API version (e.g. {group}/{CURRENT_VERSION})",
+        )
+    return None
+
+
 def parse_object(doc: Document) -> Object | None:
-    """Validate one document into its model; None for kinds that are not ours."""
+    """Validate one document into its model; None for kinds this tool does not act on."""
     api_version, kind = doc.data.get("apiVersion"), doc.data.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         log.debug("%s:%d: skipping a document without apiVersion/kind", doc.file, doc.line)
@@ -101,15 +148,10 @@ def parse_object(doc: Document) -> Object | None:
     group, _, version = api_version.rpartition("/")
     model = KINDS.get((group, kind))
     if model is None:
-        if group in OUR_GROUPS:
-            known = sorted(k for g, k in KINDS if g == group)
-            raise ConfigError(
-                doc.file,
-                doc.line_of(["kind"]),
-                "kind",
-                f"unknown kind {kind!r} in {group} (expected one of {', '.join(known)})",
-            )
-        log.debug("%s:%d: skipping %s %s", doc.file, doc.line, api_version, kind)
+        error = _skipped_kind_error(doc, group, kind, version)
+        if error is not None:
+            raise error
+        log.debug("%s:%d: skipping %s %s (not acted on)", doc.file, doc.line, api_version, kind)
         return None
     if version not in VERSIONS[group]:
         expected = ", ".join(f"{group}/{v}" if group else v for v in VERSIONS[group])
@@ -119,11 +161,41 @@ def parse_object(doc: Document) -> Object | None:
             "apiVersion",
             f"unsupported version {api_version!r} for {kind} (expected {expected})",
         )
+    errors: list[ConfigError] = []
+    spec = doc.data.get("spec")
+    if version == CURRENT_VERSION and isinstance(spec, dict):
+        for name in REMOVED_IN_V1.get((group, kind), ()):
+            if name in spec:
+                errors.append(
+                    ConfigError(
+                        doc.file,
+                        doc.line_of(["spec", name]),
+                        f"spec.{name}",
+                        f"removed in {api_version}; delete it ({_where(doc, kind)})",
+                    )
+                )
     try:
         obj = model.model_validate(doc.data, strict=True)
     except ValidationError as err:
-        raise ConfigErrors(_errors(doc, kind, err)) from None
-    return obj.located(SourceLocation(doc.file, doc.line))
+        raise ConfigErrors(sorted([*errors, *_errors(doc, kind, err)], key=_line)) from None
+    if errors:
+        raise ConfigErrors(errors)
+    if version != CURRENT_VERSION and group:
+        log.warning(
+            "%s:%d: %s %s uses %s, which Flux deprecated; move it to %s/%s (same fields)",
+            doc.file,
+            doc.line_of(["apiVersion"]),
+            kind,
+            obj.key,
+            api_version,
+            group,
+            CURRENT_VERSION,
+        )
+    return obj.located(SourceLocation(doc.file, doc.line), doc.lines)
+
+
+def _line(error: ConfigError) -> int:
+    return error.line or 0
 
 
 def secrets_paths_from_env() -> list[Path]:
@@ -131,35 +203,94 @@ def secrets_paths_from_env() -> list[Path]:
     return [Path(p) for p in value.split(os.pathsep) if p]
 
 
-def load_config(paths: Sequence[Path], secrets_paths: Sequence[Path] = ()) -> Config:
-    """Load every object under `paths` (and Secrets under `secrets_paths`); raise all errors."""
+def secrets_paths(flag_values: Sequence[Path]) -> list[Path]:
+    """`--secrets` when given (it overrides the variable), else $IMAGE_AUTOMATION_SECRETS."""
+    return list(flag_values) if flag_values else secrets_paths_from_env()
+
+
+def _identity(doc: Document) -> tuple[str, ObjectKey]:
+    meta = doc.data.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    namespace, name = meta.get("namespace", "default"), meta.get("name", "")
+    return str(doc.data.get("kind", "")), ObjectKey(str(namespace), str(name))
+
+
+def _is_secret(doc: Document) -> bool:
+    return doc.data.get("apiVersion") == "v1" and doc.data.get("kind") == "Secret"
+
+
+def _report_inert_fields(config: Config) -> None:
+    """One warning per GitRepository field that is accepted but changes nothing here."""
+    users: dict[str, list[str]] = defaultdict(list)
+    for key, repo in sorted(config.git_repositories.items()):
+        for name in repo.spec.inert_fields():
+            users[name].append(str(key))
+    for name, keys in users.items():
+        log.warning(
+            "GitRepository spec.%s is accepted but not acted on (%s): %s",
+            name,
+            NOT_ACTED_ON[name],
+            ", ".join(keys),
+        )
+
+
+def load_config_report(
+    paths: Sequence[Path], secrets_paths: Sequence[Path] = ()
+) -> tuple[Config, list[ConfigError]]:
+    """Every valid object under `paths` (and Secrets under `secrets_paths`) plus every error,
+    in file order. An invalid object is left out; it never hides another object's errors.
+
+    Secrets found among the policy files are never used: one warning names each such file.
+    A file named twice (a directory and a file in it, or the same path as policy and secrets
+    path) is read once; a path given as a secrets path counts as one.
+    """
     config = Config()
     errors: list[ConfigError] = []
-    sources: list[tuple[Path, bool]] = []
+    sources: dict[Path, tuple[Path, bool]] = {}  # resolved -> (as named, from a secrets path)
     for group, from_secrets in ((paths, False), (secrets_paths, True)):
         for path in group:
             try:
-                sources += [(p, from_secrets) for p in yaml_files([path])]
+                for file in yaml_files([path]):
+                    named, secret = sources.get(file.resolve(), (file, False))
+                    sources[file.resolve()] = (named, secret or from_secrets)
             except ConfigError as err:
                 errors.append(err)
-    for file, from_secrets in sources:
+    for file, from_secrets in sources.values():
+        ignored_secrets = 0
         try:
             for doc in read_documents(file):
+                if not from_secrets and _is_secret(doc):
+                    ignored_secrets += 1
+                    continue
                 try:
                     obj = parse_object(doc)
                 except ConfigErrors as many:
                     errors.extend(many.errors)
+                    config.invalid.add(_identity(doc))
                     continue
                 except ConfigError as one:
                     errors.append(one)
+                    config.invalid.add(_identity(doc))
                     continue
-                if obj is None:
-                    continue
-                if isinstance(obj, Secret) and not from_secrets:
-                    log.warning("%s: a Secret in the policy files; keep secrets out of git", file)
-                errors.extend(config.add(obj))
+                if obj is not None:
+                    errors.extend(config.add(obj))
         except ConfigError as err:
             errors.append(err)
+        if ignored_secrets:
+            log.warning(
+                "%s: %d Secret(s) among the policy files ignored: Secrets are read only from "
+                "--secrets / $%s paths (keep them out of git)",
+                file,
+                ignored_secrets,
+                SECRETS_ENV,
+            )
+    _report_inert_fields(config)
+    return config, errors
+
+
+def load_config(paths: Sequence[Path], secrets_paths: Sequence[Path] = ()) -> Config:
+    """Load every object under `paths` (and Secrets under `secrets_paths`); raise all errors."""
+    config, errors = load_config_report(paths, secrets_paths)
     if errors:
         raise ConfigErrors(errors)
     return config

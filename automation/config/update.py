@@ -98,7 +98,11 @@ class ImageUpdateAutomationSpec(Model):
 
 
 class ImageUpdateAutomation(Object):
-    api_version: Literal["image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2"]
+    api_version: Literal[
+        "image.toolkit.fluxcd.io/v1",
+        "image.toolkit.fluxcd.io/v1beta2",
+        "image.toolkit.fluxcd.io/v1beta1",
+    ]
     kind: Literal["ImageUpdateAutomation"]
     spec: ImageUpdateAutomationSpec
 

@@ -28,7 +28,8 @@ from automation.steps.windows import WindowError, schedule_of
 
 
 def _error(obj: Object, field: str, message: str) -> ConfigError:
-    return ConfigError(obj.source.file, obj.source.line, field, message)
+    """At the line of the field at fault (its parent's when the field is not written)."""
+    return ConfigError(obj.source.file, obj.line_of(field), field, message)
 
 
 def _try(obj: Object, field: str, check: Callable[[], object]) -> Iterator[ConfigError]:

@@ -41,7 +41,7 @@ def test_validate_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert report["errors"] == [
         {
             "file": str(path),
-            "line": 17,
+            "line": 23,  # the field at fault, not the object's first line
             "field": "spec.imageRepositoryRef",
             "message": "ImageRepository apps/missing not found",
         }
