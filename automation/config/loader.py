@@ -227,7 +227,7 @@ def _report_inert_fields(config: Config) -> None:
             users[name].append(str(key))
     for name, keys in users.items():
         log.warning(
-            "GitRepository spec.%s is accepted but not acted on (%s): %s",
+            "GitRepository spec.%s is accepted but not acted on: %s (%s)",
             name,
             NOT_ACTED_ON[name],
             ", ".join(keys),

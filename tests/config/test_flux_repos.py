@@ -1,0 +1,324 @@
+"""A Flux user's repository loads as it is: every kind, every GitRepository field, old versions.
+
+The fixture under testdata/flux-cluster is shaped like public Flux repositories (bootstrap
+output, Kustomizations, HelmReleases, sources, notifications, a SOPS Secret, a CRD and image
+automation objects in old API versions).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from automation.cli import main
+from automation.config import ObjectKey, load_config, load_config_report
+from automation.errors import ConfigErrors
+
+FIXTURE = Path(__file__).parent / "testdata" / "flux-cluster"
+SECRETS = """\
+apiVersion: v1
+kind: Secret
+metadata: {name: flux-system, namespace: flux-system}
+stringData: {username: USER, password: PASSWORD}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: receiver-token, namespace: flux-system}
+stringData: {token: t0ken}
+"""
+
+
+def cluster(root: Path, registry: str, git_url: str) -> Path:
+    """A copy of the fixture with the registry host and git URL filled in."""
+    target = root / "fleet"
+    shutil.copytree(FIXTURE, target)
+    for file in target.rglob("*.yaml"):
+        text = file.read_text()
+        file.write_text(text.replace("REGISTRY", registry).replace("GIT_URL", git_url))
+    return target
+
+
+def secrets_dir(root: Path, username: str = "u", password: str = "p") -> Path:
+    path = root / "secrets"
+    path.mkdir()
+    text = SECRETS.replace("USER", username).replace("PASSWORD", password)
+    (path / "secrets.yaml").write_text(text)
+    return path
+
+
+def test_the_cluster_directory_loads_with_one_warning_per_old_object(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fleet = cluster(tmp_path, "registry.example.com", "https://example.com/fleet.git")
+    with caplog.at_level(logging.DEBUG, logger="automation.config"):
+        config = load_config([fleet], [secrets_dir(tmp_path)])
+    assert sorted(map(str, config.git_repositories)) == [
+        "flux-system/flux-system",
+        "flux-system/platform",
+        "flux-system/podinfo-config",
+    ]
+    assert list(map(str, config.image_policies)) == ["flux-system/podinfo"]
+    assert list(map(str, config.automations)) == ["flux-system/flux-system"]
+    assert list(map(str, config.receivers)) == ["flux-system/github-receiver"]
+    # The SOPS Secret among the policy files is never used.
+    assert ObjectKey("flux-system", "cluster-secrets") not in config.secrets
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    deprecated = [w for w in warnings if "which Flux deprecated" in w]
+    assert len(deprecated) == 5
+    assert any(
+        "podinfo.yaml:10: ImagePolicy flux-system/podinfo uses image.toolkit.fluxcd.io/v1beta1"
+        in w
+        and "move it to image.toolkit.fluxcd.io/v1" in w
+        for w in deprecated
+    )
+    (secret_warning,) = [w for w in warnings if "Secret(s) among the policy files" in w]
+    assert secret_warning.startswith(str(fleet / "clusters/production/flux-system"))
+    inert = sorted(w.split(" is accepted")[0] for w in warnings if "not acted on" in w)
+    assert inert == [
+        "GitRepository spec.gitImplementation",
+        "GitRepository spec.ignore",
+        "GitRepository spec.include",
+        "GitRepository spec.recurseSubmodules",
+        "GitRepository spec.verify",
+    ]
+    skipped = [r.getMessage() for r in caplog.records if "not acted on)" in r.getMessage()]
+    kinds = {m.split()[-4] for m in skipped}
+    assert {"HelmRepository", "HelmChart", "OCIRepository", "Bucket", "Kustomization"} <= kinds
+    assert {"HelmRelease", "Alert", "Provider", "CustomResourceDefinition", "ConfigMap"} <= kinds
+
+
+def test_old_versions_map_onto_v1(tmp_path: Path) -> None:
+    fleet = cluster(tmp_path, "registry.example.com", "https://example.com/fleet.git")
+    config = load_config([fleet])
+    legacy = config.git_repositories[ObjectKey("flux-system", "podinfo-config")]
+    assert legacy.spec.verify is not None and legacy.spec.verify.mode == "HEAD"
+    assert legacy.spec.ignore is not None and "!/charts/" in legacy.spec.ignore
+    platform = config.git_repositories[ObjectKey("flux-system", "platform")]
+    assert platform.spec.recurse_submodules and platform.spec.include[0].to_path == "vendor/charts"
+    automation = config.automations[ObjectKey("flux-system", "flux-system")]
+    assert automation.spec.update.path == "./apps"
+
+
+def test_validate_passes_on_the_cluster_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet = cluster(tmp_path, "registry.example.com", "https://example.com/fleet.git")
+    assert main(["validate", str(fleet), "--secrets", str(secrets_dir(tmp_path))]) == 0
+    assert "ok: 6 objects valid" in capsys.readouterr().out
+
+
+def test_every_v1_git_repository_field_is_accepted(write: Callable[..., Path]) -> None:
+    path = write(
+        "git.yaml",
+        """
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: GitRepository
+        metadata: {name: all, namespace: team}
+        spec:
+          url: https://example.com/org/fleet.git
+          interval: 5m
+          timeout: 90s
+          ref: {name: refs/heads/main}
+          secretRef: {name: auth}
+          provider: github
+          proxySecretRef: {name: proxy}
+          verify: {mode: TagAndHEAD, secretRef: {name: keys}}
+          ignore: "/docs\\n"
+          suspend: true
+          recurseSubmodules: true
+          include:
+            - repository: {name: other}
+              fromPath: deploy
+              toPath: vendor
+          sparseCheckout: [apps/, infra/]
+        """,
+    )
+    repo = load_config([path]).git_repositories[ObjectKey("team", "all")]
+    assert repo.spec.sparse_checkout == ["apps/", "infra/"]
+    assert repo.spec.provider == "github" and repo.spec.suspend
+    assert repo.spec.inert_fields() == [
+        "include",
+        "sparseCheckout",
+        "verify",
+        "recurseSubmodules",
+        "proxySecretRef",
+        "ignore",
+        "provider",
+    ]
+
+
+def test_fields_removed_in_v1_are_errors_at_their_line(write: Callable[..., Path]) -> None:
+    path = write(
+        "git.yaml",
+        """
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: GitRepository
+        metadata: {name: x}
+        spec:
+          url: https://example.com/x.git
+          gitImplementation: libgit2
+        """,
+    )
+    with pytest.raises(ConfigErrors) as info:
+        load_config([path])
+    (error,) = info.value.errors
+    assert str(error).startswith(f"{path}:6: spec.gitImplementation: removed in ")
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind"),
+    [
+        ("source.toolkit.fluxcd.io/v1", "HelmRepository"),
+        ("source.toolkit.fluxcd.io/v1beta2", "Bucket"),
+        ("source.toolkit.fluxcd.io/v1beta2", "OCIRepository"),
+        ("notification.toolkit.fluxcd.io/v1beta3", "Alert"),
+        ("notification.toolkit.fluxcd.io/v1beta1", "Provider"),
+        ("helm.toolkit.fluxcd.io/v2beta2", "HelmRelease"),
+        ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
+        ("kustomize.config.k8s.io/v1beta1", "Kustomization"),
+        ("example.com/whatever", "Anything"),
+        ("image.example.com/v1", "ImagePolicyz"),
+    ],
+)
+def test_kinds_not_acted_on_are_skipped_whatever_the_group(
+    write: Callable[..., Path], api_version: str, kind: str
+) -> None:
+    path = write(
+        "x.yaml",
+        f"apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: x}}\nspec: {{any: 1}}\n",
+    )
+    assert load_config([path]).object_count == 0
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind", "line", "field", "message"),
+    [
+        ("source.toolkit.fluxcd.io/v1", "HelmRepositry", 2, "kind", "unknown kind"),
+        ("image.toolkit.fluxcd.io/v1", "ImagePolicies", 2, "kind", "unknown kind"),
+        ("source.toolkit.fluxcd.io/version1", "HelmChart", 1, "apiVersion", "not an API version"),
+        ("image.toolkit.fluxcd.io/v1alpha1", "ImagePolicy", 1, "apiVersion", "unsupported"),
+    ],
+)
+def test_a_wrongly_written_kind_or_version_in_our_groups_is_an_error(
+    write: Callable[..., Path], api_version: str, kind: str, line: int, field: str, message: str
+) -> None:
+    path = write("x.yaml", f"apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: x}}\n")
+    with pytest.raises(ConfigErrors) as info:
+        load_config([path])
+    (error,) = info.value.errors
+    assert (error.line, error.field) == (line, field) and message in error.message
+
+
+def test_validate_reports_every_problem_in_one_pass_in_file_order(
+    write: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(
+        "a.yaml",
+        """
+        apiVersion: image.toolkit.fluxcd.io/v1
+        kind: ImageRepository
+        metadata: {name: broken, namespace: t}
+        spec:
+          image: ghcr.io/org/app:1.0
+          interval: soon
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1
+        kind: ImagePolicy
+        metadata: {name: dangling, namespace: t}
+        spec:
+          imageRepositoryRef: {name: missing}
+          policy:
+            semver: {range: ">=1.0"}
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1
+        kind: ImagePolicy
+        metadata: {name: uses-broken, namespace: t}
+        spec:
+          imageRepositoryRef: {name: broken}
+          filterTags: {pattern: "(unclosed"}
+          policy:
+            semver: {range: ">=1.0"}
+        """,
+    )
+    write("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: [unclosed\n")
+    assert main(["validate", str(tmp_path), "-o", "json"]) == 1
+    errors = json.loads(capsys.readouterr().out)["errors"]
+    got = [(Path(e["file"]).name, e["line"], e["field"]) for e in errors]
+    assert got == [
+        ("a.yaml", 5, "spec.image"),
+        ("a.yaml", 6, "spec.interval"),
+        ("a.yaml", 12, "spec.imageRepositoryRef"),
+        ("a.yaml", 20, "spec.imageRepositoryRef"),
+        ("a.yaml", 21, "spec.filterTags.pattern"),
+        ("b.yaml", 5, ""),  # where the parser gave up: the end of the file
+    ]
+    assert "ImageRepository t/missing not found" in errors[2]["message"]
+    assert "ImageRepository t/broken is invalid (see its own errors)" in errors[3]["message"]
+
+
+def test_report_keeps_the_valid_objects(write: Callable[..., Path]) -> None:
+    path = write(
+        "x.yaml",
+        """
+        apiVersion: image.toolkit.fluxcd.io/v1
+        kind: ImageRepository
+        metadata: {name: good}
+        spec: {image: ghcr.io/org/app, interval: 1m}
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1
+        kind: ImageRepository
+        metadata: {name: bad}
+        spec: {image: ghcr.io/org/app, interval: never}
+        """,
+    )
+    config, errors = load_config_report([path])
+    assert list(map(str, config.image_repositories)) == ["default/good"]
+    assert [e.line for e in errors] == [9]
+
+
+def test_secrets_flag_overrides_the_variable_naming_the_same_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet = cluster(tmp_path, "registry.example.com", "https://example.com/fleet.git")
+    secrets = secrets_dir(tmp_path)
+    monkeypatch.setenv("IMAGE_AUTOMATION_SECRETS", str(secrets))
+    assert main(["validate", str(fleet), "--secrets", str(secrets)]) == 0
+    monkeypatch.setenv("IMAGE_AUTOMATION_SECRETS", str(tmp_path / "nowhere"))
+    assert main(["validate", str(fleet), "--secrets", str(secrets)]) == 0
+    assert "duplicate" not in capsys.readouterr().err
+
+
+def test_a_secret_among_policy_files_is_never_used(
+    write: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    policy = write(
+        "policies/git.yaml",
+        textwrap.dedent(
+            """\
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata: {name: fleet}
+            spec: {url: "https://example.com/x.git", secretRef: {name: auth}}
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: auth}
+            stringData: {username: u, password: p}
+            """
+        ),
+    )
+    with caplog.at_level(logging.WARNING):
+        config = load_config([policy.parent])
+    assert config.secrets == {}
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert warning.startswith(f"{policy}: 1 Secret(s) among the policy files ignored")
+    # Named as a secrets path, the same file's Secret is used (it is read once).
+    both = load_config([policy.parent], [policy])
+    assert list(map(str, both.secrets)) == ["default/auth"]
