@@ -11,6 +11,7 @@ import json
 import logging
 import shutil
 import textwrap
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,11 @@ import pytest
 from automation.cli import main
 from automation.config import ObjectKey, load_config, load_config_report
 from automation.errors import ConfigErrors
+from automation.reconcile import reconcile
+from automation.state import open_store
+from tests.rig.git_remotes import GitRemote, clone_and_commit, log, read_file_at
+from tests.rig.images import push_image
+from tests.rig.registry import RegistryServer
 
 FIXTURE = Path(__file__).parent / "testdata" / "flux-cluster"
 SECRETS = """\
@@ -322,3 +328,33 @@ def test_a_secret_among_policy_files_is_never_used(
     # Named as a secrets path, the same file's Secret is used (it is read once).
     both = load_config([policy.parent], [policy])
     assert list(map(str, both.secrets)) == ["default/auth"]
+
+
+def test_the_cluster_directory_reconciles_against_real_git_and_registry(
+    registry: RegistryServer, http_remote: GitRemote, tmp_path: Path
+) -> None:
+    """The repository holds its own policies, as in Flux: the HelmRelease values move."""
+    repo = f"stefanprodan/podinfo-{uuid.uuid4().hex[:8]}"
+    fleet = cluster(tmp_path, registry.host, http_remote.url)
+    for file in fleet.rglob("*.yaml"):
+        file.write_text(file.read_text().replace("stefanprodan/podinfo", repo))
+    policy = fleet / "clusters/production/image-automation/podinfo.yaml"
+    image_line = f"  image: {registry.host}/{repo}\n"
+    policy.write_text(policy.read_text().replace(image_line, image_line + "  insecure: true\n"))
+    for tag in ("6.5.0", "6.5.4", "7.0.0"):
+        push_image(registry, repo, tag)
+    clone_and_commit(http_remote.file_url, fleet, "bootstrap")
+    secrets = secrets_dir(tmp_path, http_remote.username, http_remote.password)
+    config = load_config([fleet], [secrets])
+    store = open_store(tmp_path / "state.db")
+    try:
+        report = reconcile(config, store, cache=tmp_path / "cache")
+    finally:
+        store.close()
+    assert not report.failed, report
+    release = read_file_at(http_remote, "main", "apps/base/podinfo/release.yaml")
+    expected = (fleet / "apps/base/podinfo/release.yaml").read_text().replace(
+        'tag: 6.5.0 # {"$imagepolicy"', 'tag: 6.5.4 # {"$imagepolicy"'
+    )
+    assert release == expected
+    assert log(http_remote, "main")[0] == "chore: update images"
