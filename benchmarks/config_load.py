@@ -72,7 +72,9 @@ SNIPPETS = {
 def write_policies(root: Path, objects: int) -> None:
     pairs = objects // 2
     for start in range(0, pairs, 50):
-        text = "---\n".join(PAIR.format(n=n, ns=n % 7) for n in range(start, min(start + 50, pairs)))
+        text = "---\n".join(
+            PAIR.format(n=n, ns=n % 7) for n in range(start, min(start + 50, pairs))
+        )
         (root / f"policies-{start // 50:04d}.yaml").write_text(text)
 
 
@@ -91,7 +93,12 @@ def cold(root: Path, rounds: int) -> dict[str, float]:
     for _ in range(rounds):  # interleaved, so machine noise hits every line alike
         for label in runs:
             code = "pass" if label == "python -c pass" else SNIPPETS[label]
-            argv = [sys.executable, "-c", f"import sys; from pathlib import Path; {code}", str(root)]
+            argv = [
+                sys.executable,
+                "-c",
+                f"import sys; from pathlib import Path; {code}",
+                str(root),
+            ]
             start = time.perf_counter()
             subprocess.run(argv, check=True)
             runs[label].append(time.perf_counter() - start)
@@ -107,13 +114,13 @@ def main() -> None:
         size = sum(f.stat().st_size for f in files)
         print(f"{objects} objects in {len(files)} files, {size / 1e6:.1f} MB")
         warm = {
-            "ours: documents with lines": best(
-                5, lambda: [list(read_documents(f)) for f in files]
-            ),
+            "ours: documents with lines": best(5, lambda: [list(read_documents(f)) for f in files]),
             "ours: load_config (typed)": best(5, lambda: load_config([root])),
             "reference: yaml CSafeLoader": best(
                 5,
-                lambda: [list(yaml.load_all(f.read_text(), Loader=yaml.CSafeLoader)) for f in files],
+                lambda: [
+                    list(yaml.load_all(f.read_text(), Loader=yaml.CSafeLoader)) for f in files
+                ],
             ),
         }
         whole = cold(root, 5)

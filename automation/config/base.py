@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from collections.abc import Mapping
 from typing import Annotated, Any, NamedTuple, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr
@@ -149,9 +149,7 @@ class Object(Model):
 
     def line_of(self, field: str) -> int:
         """Line of a field written as `spec.list[0].name` (a missing one -> its parent's)."""
-        parts = tuple(
-            int(index) if index else name for name, index in _FIELD_PART.findall(field)
-        )
+        parts = tuple(int(index) if index else name for name, index in _FIELD_PART.findall(field))
         while parts:
             if parts in self._lines:
                 return self._lines[parts]

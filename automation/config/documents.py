@@ -258,7 +258,8 @@ class _Builder:
         is_scalar_key: bool,
     ) -> Path_:
         """Put `value` into the frame's container; returns the value's path."""
-        container, path, key = frame[0], frame[1], frame[2]
+        container, key = frame[0], frame[2]
+        path: Path_ = frame[1]
         if isinstance(container, list):
             child = (*path, len(container))
             lines[child] = line + 1

@@ -20,6 +20,7 @@ from automation.config.base import Duration, LocalRef, Model, Object
 _URL = re.compile(r"^(https?|ssh|file)://\S+$")
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:\S+$")
 
+
 class GitRef(Model):
     """Which commit to check out. Precedence as in Flux: commit > name > tag > semver > branch."""
 

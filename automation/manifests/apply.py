@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from automation.changeset import Change, ChangeSet, ObjectId, build_changeset
-from automation.manifests.document import MarkerNote, TextUpdate, update_text
+from automation.manifests.document import WARNING_KINDS, MarkerNote, TextUpdate, update_text
 from automation.manifests.locate import YamlSyntaxError
 from automation.manifests.walk import ManifestFile, ProblemFile, screened_files
 from automation.reference import LatestRef
@@ -76,7 +76,7 @@ def apply_refs(
         text, update = outcome
         for note in update.notes:
             note = _with_path(note, item.path)
-            (warnings if note.kind == "empty-digest" else skipped).append(note)
+            (warnings if note.kind in WARNING_KINDS else skipped).append(note)
         if not update.changed:
             continue
         entries.extend((item.path, obj, change) for obj, change in update.changes)

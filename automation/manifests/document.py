@@ -7,6 +7,7 @@ changes per object, and notes about markers that were not applied or applied wit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -19,12 +20,16 @@ from automation.manifests.outline import locate_plain
 from automation.manifests.setters import render_scalar, value_for
 from automation.reference import LatestRef
 
-NoteKind = Literal["invalid", "out-of-scope", "unknown-policy", "empty-digest"]
+NoteKind = Literal["invalid", "out-of-scope", "unknown-policy", "empty-digest", "image-on-tag-key"]
+# Kinds that are applied but reported as warnings.
+WARNING_KINDS = frozenset({"empty-digest", "image-on-tag-key"})
+# The text before a value on its line ends in a `tag:` key (plain or quoted, block or flow).
+_TAG_KEY = re.compile(r"""(?:^|[\s{,?-])["']?tag["']?[ \t]*:[ \t]*(?:[&!][^ \t]*[ \t]+)*$""")
 
 
 @dataclass(frozen=True, slots=True)
 class MarkerNote:
-    """A marker that was not applied (or, for `empty-digest`, applied with a warning)."""
+    """A marker that was not applied (or, for WARNING_KINDS, applied with a warning)."""
 
     path: str
     line: int
@@ -79,7 +84,7 @@ def update_text(
     changes: list[tuple[ObjectId, Change]] = []
     notes: list[MarkerNote] = []
     for candidate in located.candidates:
-        splice_ = _setter_splice(candidate, refs, namespace, notes)
+        splice_ = _setter_splice(text, candidate, refs, namespace, notes)
         if splice_ is not None:
             splices.append(splice_)
             obj = located.objects[candidate.document]
@@ -94,7 +99,11 @@ def update_text(
 
 
 def _setter_splice(
-    candidate: Candidate, refs: Mapping[str, LatestRef], namespace: str, notes: list[MarkerNote]
+    text: str,
+    candidate: Candidate,
+    refs: Mapping[str, LatestRef],
+    namespace: str,
+    notes: list[MarkerNote],
 ) -> Splice | None:
     """The edit one candidate asks for; None when it is no marker, not applied or unchanged."""
     marker = parse_marker(candidate.comment)
@@ -104,6 +113,12 @@ def _setter_splice(
     if ref is None or not isinstance(marker, Marker):
         return None
     new = value_for(marker, ref)
+    if marker.setter == "full" and _on_tag_key(text, candidate):
+        # Flux writes the full `name:tag` here too; it is almost always a missing `:tag`.
+        message = (
+            f'a full-image marker on a `tag:` key writes {new!r}; did you mean "{marker}:tag"?'
+        )
+        notes.append(MarkerNote("", candidate.line, str(marker), "image-on-tag-key", message))
     if marker.setter == "digest" and not new:
         message = "policy has no digest; the value is emptied"
         notes.append(MarkerNote("", candidate.line, str(marker), "empty-digest", message))
@@ -113,6 +128,11 @@ def _setter_splice(
     if candidate.insert:
         replacement = " " + replacement
     return Splice(candidate, new, replacement, str(marker))
+
+
+def _on_tag_key(text: str, candidate: Candidate) -> bool:
+    line_start = text.rfind("\n", 0, candidate.start) + 1
+    return _TAG_KEY.search(text, line_start, candidate.start) is not None
 
 
 def _resolve(

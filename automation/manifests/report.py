@@ -37,7 +37,9 @@ def change_lines(result: UpdateResult) -> list[str]:
     """One line per change: `path:line: old -> new (setter) in Kind/namespace/name`."""
     lines = []
     for path, obj, change in result.changes:
-        where = f" in {obj}" if obj.kind or obj.name else ""
+        # Only the parts a document has: no `Kustomization//` for a kustomization.yaml.
+        shown = "/".join(part for part in (obj.kind, obj.namespace, obj.name) if part)
+        where = f" in {shown}" if shown else ""
         old, new = change.old or '""', change.new or '""'
         lines.append(f"{path}:{change.line}: {old} -> {new} ({change.setter}){where}")
     return lines

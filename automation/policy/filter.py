@@ -42,7 +42,7 @@ class InvalidPatternError(PolicyError):
         if "(?=" in pattern or "(?!" in pattern or "(?<=" in pattern or "(?<!" in pattern:
             hint = " (RE2/Go syntax has no look-around)"
         super().__init__(
-            f"invalid regular expression pattern {pattern!r} in {where}: {reason}{hint}"
+            f"invalid regular expression pattern '{pattern}' in {where}: {reason}{hint}"
         )
 
 

@@ -93,7 +93,7 @@ def _no_match(policy: CompiledPolicy, found: Candidates) -> NoMatchingTagError:
     counts = [f"{len(found.tags)} tags"]
     if policy.tag_filter is not None:
         pattern = policy.tag_filter.spec.pattern
-        counts.append(f"{len(found.original)} matched filterTags.pattern {pattern!r}")
+        counts.append(f"{len(found.original)} matched filterTags.pattern '{pattern}'")
     if isinstance(policy.policer, SemVer):
         counts.append(f"{sum(1 for v in found.values if _parses(v))} parsed as versions")
     return NoMatchingTagError(
@@ -124,7 +124,7 @@ def _describe(policy: CompiledPolicy) -> str:
     text = policy.policer.description
     if policy.tag_filter is not None:
         spec = policy.tag_filter.spec
-        text += f" on tags matching {spec.pattern!r}"
+        text += f" on tags matching '{spec.pattern}'"
         if spec.extract:
             text += f" (ordering {spec.extract!r})"
     return text
@@ -134,7 +134,7 @@ def _verdicts(policy: CompiledPolicy, found: Candidates, winner: str | None) -> 
     by_tag: dict[str, Verdict] = {}
     for tag in found.unmatched:
         pattern = policy.tag_filter.spec.pattern if policy.tag_filter else ""
-        by_tag[tag] = Verdict(tag, tag, "dropped", f"filtered out by pattern {pattern!r}")
+        by_tag[tag] = Verdict(tag, tag, "dropped", f"filtered out by pattern '{pattern}'")
     for tag, value, other in found.shadowed:
         reason = f"extracts to {value!r} like {other!r}, which takes its place"
         by_tag[tag] = Verdict(tag, value, "dropped", reason)

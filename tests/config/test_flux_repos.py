@@ -79,8 +79,7 @@ def test_the_cluster_directory_loads_with_one_warning_per_old_object(
     deprecated = [w for w in warnings if "which Flux deprecated" in w]
     assert len(deprecated) == 5
     assert any(
-        "podinfo.yaml:10: ImagePolicy flux-system/podinfo uses image.toolkit.fluxcd.io/v1beta1"
-        in w
+        "podinfo.yaml:10: ImagePolicy flux-system/podinfo uses image.toolkit.fluxcd.io/v1beta1" in w
         and "move it to image.toolkit.fluxcd.io/v1" in w
         for w in deprecated
     )
@@ -353,8 +352,10 @@ def test_the_cluster_directory_reconciles_against_real_git_and_registry(
         store.close()
     assert not report.failed, report
     release = read_file_at(http_remote, "main", "apps/base/podinfo/release.yaml")
-    expected = (fleet / "apps/base/podinfo/release.yaml").read_text().replace(
-        'tag: 6.5.0 # {"$imagepolicy"', 'tag: 6.5.4 # {"$imagepolicy"'
+    expected = (
+        (fleet / "apps/base/podinfo/release.yaml")
+        .read_text()
+        .replace('tag: 6.5.0 # {"$imagepolicy"', 'tag: 6.5.4 # {"$imagepolicy"')
     )
     assert release == expected
     assert log(http_remote, "main")[0] == "chore: update images"

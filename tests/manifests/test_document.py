@@ -94,3 +94,20 @@ def test_cache_is_bounded() -> None:
         text = f'a{i}: x # {{"$imagepolicy": "apps:app"}}\n'
         update_text(text, REFS, namespace="apps", cache=cache)
     assert len(cache) <= 3
+
+
+def test_full_image_marker_on_a_tag_key_is_applied_with_a_warning() -> None:
+    text = (
+        "image:\n"
+        '  repository: nginx # {"$imagepolicy": "apps:nodigest:name"}\n'
+        '  tag: "1.0" # {"$imagepolicy": "apps:nodigest"}\n'
+        'other: {tag: x, "tag": 1.0} # {"$imagepolicy": "apps:nodigest"}\n'
+        'image2: nginx:1.0 # {"$imagepolicy": "apps:nodigest"}\n'
+        'mytag: nginx:1.0 # {"$imagepolicy": "apps:nodigest"}\n'
+    )
+    update = update_text(text, REFS, namespace="apps")
+    assert '  tag: "nginx:1.27" #' in update.text  # written as Flux writes it
+    (note,) = update.notes
+    assert (note.line, note.kind) == (3, "image-on-tag-key")
+    assert note.message.startswith("a full-image marker on a `tag:` key writes 'nginx:1.27'")
+    assert 'did you mean "apps:nodigest:tag"?' in note.message

@@ -53,3 +53,20 @@ def test_the_dict_has_diffs_only_for_a_dry_run() -> None:
     assert data["problemFiles"] == [{"path": "c.yaml", "line": 2, "message": "not YAML"}]
     dry = result_to_dict(RESULT, dry_run=True)
     assert list(dry["diffs"]) == ["a.yaml", "b.yaml"]  # type: ignore[call-overload]
+
+
+def test_objects_without_namespace_or_name_show_only_what_they_have() -> None:
+    kustomization = ObjectId("kustomize.config.k8s.io/v1beta1", "Kustomization")
+    unnamespaced = ObjectId("apps/v1", "Deployment", "", "web")
+    result = UpdateResult(
+        build_changeset(
+            [
+                ("k.yaml", kustomization, Change("1.0", "1.1", "apps:app:tag", 7)),
+                ("d.yaml", unnamespaced, Change("1.0", "1.1", "apps:app:tag", 2)),
+            ]
+        )
+    )
+    assert change_lines(result) == [
+        "d.yaml:2: 1.0 -> 1.1 (apps:app:tag) in Deployment/web",
+        "k.yaml:7: 1.0 -> 1.1 (apps:app:tag) in Kustomization",
+    ]
