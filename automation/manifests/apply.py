@@ -53,11 +53,13 @@ def apply_refs(
     namespace: str,
     dry_run: bool = False,
     diffs: bool | None = None,
+    ignore: str | None = None,
 ) -> UpdateResult:
     """Rewrite marked values under `update_path`; `dry_run` computes everything, writes nothing.
 
     Raises ManifestError when `update_path` leaves the repository or does not exist.
-    `diffs` (default: `dry_run`) also renders a unified diff per changed file.
+    `diffs` (default: `dry_run`) also renders a unified diff per changed file. `ignore` adds
+    .sourceignore lines (the GitRepository's `spec.ignore`) to the repository's own.
     """
     want_diffs = dry_run if diffs is None else diffs
     entries: list[tuple[str, ObjectId, Change]] = []
@@ -65,7 +67,7 @@ def apply_refs(
     warnings: list[MarkerNote] = []
     problems: list[ProblemFile] = []
     rendered: dict[str, str] = {}
-    for item in screened_files(repo_root, update_path):
+    for item in screened_files(repo_root, update_path, ignore):
         if isinstance(item, ProblemFile):
             problems.append(item)
             continue

@@ -66,13 +66,21 @@ def resolve_update_path(repo_root: Path, update_path: str) -> tuple[Path, Path]:
     return root, target
 
 
-def screened_files(repo_root: Path, update_path: str) -> Iterator[ManifestFile | ProblemFile]:
-    """Every manifest under `update.path` holding the marker token (names sorted per directory)."""
+def screened_files(
+    repo_root: Path, update_path: str, extra_ignore: str | None = None
+) -> Iterator[ManifestFile | ProblemFile]:
+    """Every manifest under `update.path` holding the marker token (names sorted per directory).
+
+    `extra_ignore` is a GitRepository's `spec.ignore`: .sourceignore lines relative to the
+    root, placed after the repository's own (source-controller appends them the same way).
+    """
     root, target = resolve_update_path(repo_root, update_path)
     ignore = _IgnoreRules(root)
     for directory in reversed(target.parents):
         if directory == root or root in directory.parents:
             ignore.load(directory)  # the ignore files above update.path apply too
+    if extra_ignore:
+        ignore.add_last(extra_ignore)
     walker = _Walker(str(root), ignore)
     if target.is_file():
         yield from walker.consider(str(target), target.is_symlink())
@@ -170,6 +178,7 @@ class _IgnoreRules:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.lines: list[str] = []
+        self.last: list[str] = []  # always after every file's lines
         self.spec: pathspec.GitIgnoreSpec | None = None
 
     def load(self, directory: Path) -> None:
@@ -177,11 +186,20 @@ class _IgnoreRules:
         if not file.is_file():
             return
         base = _rel(self.root, directory) if directory != self.root else ""
-        text = file.read_text(encoding="utf-8", errors="replace")
+        self.add(file.read_text(encoding="utf-8", errors="replace"), base)
+
+    def add(self, text: str, base: str) -> None:
+        """gitignore lines written in directory `base` (relative to the root; "" for it)."""
         rebased = [r for r in (rebase_pattern(line, base) for line in text.splitlines()) if r]
         if rebased:
             self.lines.extend(rebased)
-            self.spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
+            self.spec = pathspec.GitIgnoreSpec.from_lines([*self.lines, *self.last])
+
+    def add_last(self, text: str) -> None:
+        """Root-relative lines that stay after the files' lines, however many are loaded."""
+        self.last = [r for r in (rebase_pattern(line, "") for line in text.splitlines()) if r]
+        if self.last:
+            self.spec = pathspec.GitIgnoreSpec.from_lines([*self.lines, *self.last])
 
 
 def rebase_pattern(line: str, base: str) -> str | None:

@@ -136,17 +136,20 @@ def _sync(
         _record(store, key, record, refs, now, revision=revision, commit="")
         return AutomationOutcome(key, skipped="no change since last run")
     path, namespace = auto.spec.update.path, auto.metadata.namespace
+    ignore = config.source_for(auto).spec.ignore  # .sourceignore lines from the GitRepository
     notes: list[str] = []
 
     def apply(root: Path) -> ChangeSet:
-        result = apply_refs(root, path, refs, namespace=namespace)
+        result = apply_refs(root, path, refs, namespace=namespace, ignore=ignore)
         notes[:] = [str(n) for n in (*result.problem_files, *result.skipped_markers)]
         return result.changes
 
     with Workspace.open(cache, plan.url, plan.auth, timeout=plan.timeout) as ws:
         base = ws.sync(plan.checkout, select_semver=highest_tag_in_range)
         if dry_run:
-            preview = apply_refs(ws.path, path, refs, namespace=namespace, dry_run=True)
+            preview = apply_refs(
+                ws.path, path, refs, namespace=namespace, dry_run=True, ignore=ignore
+            )
             skipped = tuple(str(n) for n in preview.skipped_markers)
             return AutomationOutcome(
                 key, changes=len(preview.changes), diffs=dict(preview.diffs), notes=skipped

@@ -88,7 +88,6 @@ def test_the_cluster_directory_loads_with_one_warning_per_old_object(
     inert = sorted(w.split(" is accepted")[0] for w in warnings if "not acted on" in w)
     assert inert == [
         "GitRepository spec.gitImplementation",
-        "GitRepository spec.ignore",
         "GitRepository spec.include",
         "GitRepository spec.recurseSubmodules",
         "GitRepository spec.verify",
@@ -154,7 +153,6 @@ def test_every_v1_git_repository_field_is_accepted(write: Callable[..., Path]) -
         "verify",
         "recurseSubmodules",
         "proxySecretRef",
-        "ignore",
         "provider",
     ]
 
@@ -342,6 +340,16 @@ def test_the_cluster_directory_reconciles_against_real_git_and_registry(
     policy.write_text(policy.read_text().replace(image_line, image_line + "  insecure: true\n"))
     for tag in ("6.5.0", "6.5.4", "7.0.0"):
         push_image(registry, repo, tag)
+    # spec.ignore on the GitRepository keeps a vendored copy out of the update.
+    vendored = fleet / "apps/vendor/podinfo.yaml"
+    vendored.parent.mkdir()
+    shutil.copy(fleet / "apps/base/podinfo/release.yaml", vendored)
+    sync = fleet / "clusters/production/flux-system/gotk-sync.yaml"
+    sync.write_text(
+        sync.read_text().replace(
+            "  url: ", "  ignore: |\n    # vendored charts\n    /apps/vendor/\n  url: ", 1
+        )
+    )
     clone_and_commit(http_remote.file_url, fleet, "bootstrap")
     secrets = secrets_dir(tmp_path, http_remote.username, http_remote.password)
     config = load_config([fleet], [secrets])
@@ -358,4 +366,5 @@ def test_the_cluster_directory_reconciles_against_real_git_and_registry(
         .replace('tag: 6.5.0 # {"$imagepolicy"', 'tag: 6.5.4 # {"$imagepolicy"')
     )
     assert release == expected
+    assert read_file_at(http_remote, "main", "apps/vendor/podinfo.yaml") == vendored.read_text()
     assert log(http_remote, "main")[0] == "chore: update images"

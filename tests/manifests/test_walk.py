@@ -46,6 +46,23 @@ def test_update_path_limits_the_walk(tmp_path: Path) -> None:
     assert found(tmp_path, "./yes/a.yaml") == ["yes/a.yaml"]
 
 
+def test_git_repository_ignore_adds_root_relative_lines(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            ".sourceignore": "*.tmpl.yaml\n",
+            "apps/a.yaml": MARKED,
+            "apps/b.tmpl.yaml": MARKED,
+            "apps/keep.tmpl.yaml": MARKED,
+            "vendor/x.yaml": MARKED,
+        },
+    )
+    # spec.ignore comes after the repository's own lines, so it may re-include.
+    extra = "# from spec.ignore\n/vendor/\n!apps/keep.tmpl.yaml\n"
+    found_ = [f.path for f in screened_files(tmp_path, ".", extra) if isinstance(f, ManifestFile)]
+    assert sorted(found_) == ["apps/a.yaml", "apps/keep.tmpl.yaml"]
+
+
 @pytest.mark.parametrize(
     ("update_path", "message"),
     [
