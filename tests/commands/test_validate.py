@@ -65,7 +65,8 @@ def test_validate_refuses_git_values_that_would_reach_gits_command_line(
     monkeypatch.delenv("IMAGE_AUTOMATION_ALLOW_FILE_REMOTES")
     assert main(["validate", str(tmp_path / "p")]) == 1
     err = capsys.readouterr().err
-    assert f"{automation}:1: spec.git.push.refspec: spec.git.push.refspec" in err
+    # each at the line of the field at fault
+    assert f"{automation}:27: spec.git.push.refspec: spec.git.push.refspec" in err
     assert "starts with '-'" in err
-    assert f"{source}:3: spec.url: git URL" in err and "file:// remotes are disabled" in err
-    assert f"{source}:3: spec.ref.branch: spec.ref.branch '-main' is not a valid branch" in err
+    assert f"{source}:9: spec.url: git URL" in err and "file:// remotes are disabled" in err
+    assert f"{source}:12: spec.ref.branch: spec.ref.branch '-main' is not a valid branch" in err
