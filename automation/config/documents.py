@@ -5,8 +5,9 @@ dicts/lists/scalars plus a map from field path to 1-based line, so validation er
 `file:line: field.path`. A file that does not parse becomes one ConfigError with the parser's
 line (documents before the fault are still returned).
 
-Speed and bounds: documents are built from the parser's event stream (libyaml through
-ruamel.yaml.clib, ruamel's pure parser as fallback) with an explicit stack, so there is no
+Speed and bounds: documents are built from the parser's event stream (libyaml through PyYAML's
+binding, whose event objects are about twice as cheap as ruamel.yaml.clib's; then
+ruamel.yaml.clib; ruamel's pure parser as the fallback) with an explicit stack, so there is no
 recursion and no composer/constructor overhead, and every event's mark gives the line. A file
 that is too large, nests too deep, or whose aliases expand out of proportion (a "billion
 laughs" document) is an error on that file, whatever the kinds in it: aliases are shared, never
@@ -25,18 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ruamel.yaml.events as ruamel_events
+import yaml as pyyaml
+import yaml.events as pyyaml_events
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    DocumentEndEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-)
 
 from automation.errors import ConfigError
 
@@ -50,9 +44,31 @@ Path_ = tuple[str | int, ...]
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 200
 
-HAVE_C_PARSER = importlib.util.find_spec("_ruamel_yaml") is not None
-if HAVE_C_PARSER:
+HAVE_PYYAML_C = bool(getattr(pyyaml, "__with_libyaml__", False))
+HAVE_RUAMEL_C = importlib.util.find_spec("_ruamel_yaml") is not None
+HAVE_C_PARSER = HAVE_PYYAML_C or HAVE_RUAMEL_C
+if HAVE_PYYAML_C:
+    from yaml._yaml import CParser as PyYAMLCParser
+if HAVE_RUAMEL_C:
     from ruamel.yaml.cyaml import CBaseLoader
+
+# Event class -> what it is, for both libraries' event classes.
+_SCALAR, _ALIAS, _MAP, _SEQ, _END, _DOC_START, _DOC_END = range(7)
+_EVENT_KINDS: dict[type, int] = {}
+for _module in (pyyaml_events, ruamel_events):
+    _EVENT_KINDS.update(
+        {
+            _module.ScalarEvent: _SCALAR,
+            _module.AliasEvent: _ALIAS,
+            _module.MappingStartEvent: _MAP,
+            _module.SequenceStartEvent: _SEQ,
+            _module.MappingEndEvent: _END,
+            _module.SequenceEndEvent: _END,
+            _module.DocumentStartEvent: _DOC_START,
+            _module.DocumentEndEvent: _DOC_END,
+        }
+    )
+_PARSE_ERRORS = (MarkedYAMLError, pyyaml.MarkedYAMLError)
 
 _PURE_TABS = re.compile(r"\t(?=[ \t]*(?:#|\r|\n|$))|(?<=:)\t")
 
@@ -177,7 +193,7 @@ class _Builder:
 
     def documents(self, events: Iterator[Any]) -> Iterator[Document]:
         for event in events:
-            if isinstance(event, DocumentStartEvent):
+            if _EVENT_KINDS.get(type(event)) == _DOC_START:
                 document = self._document(events, event.start_mark.line)
                 if document is not None:
                     yield document
@@ -189,13 +205,14 @@ class _Builder:
         # Frames: [container, path, pending key (maps), node count at start, anchor, key line,
         #          merged mappings (`<<`), applied at the end so explicit keys win]
         stack: list[list[Any]] = []
+        kinds = _EVENT_KINDS
         for event in events:
-            kind = type(event)
-            if kind is DocumentEndEvent:
+            kind = kinds.get(type(event))
+            if kind == _DOC_END:
                 break
             line = event.start_mark.line
-            if kind is ScalarEvent or kind is AliasEvent:
-                if kind is ScalarEvent:
+            if kind in (_SCALAR, _ALIAS):
+                if kind == _SCALAR:
                     self.decoded += 1
                     value = _scalar(event)
                     if event.anchor is not None:
@@ -205,19 +222,19 @@ class _Builder:
                 if not stack:
                     root = value
                     continue
-                self._add(stack[-1], value, line, lines, is_scalar_key=kind is ScalarEvent)
-            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                self._add(stack[-1], value, line, lines, is_scalar_key=kind == _SCALAR)
+            elif kind in (_MAP, _SEQ):
                 if len(stack) >= MAX_DEPTH:
                     raise _Limit(line, f"nested more than {MAX_DEPTH} levels deep")
                 self.decoded += 1
-                container: Any = {} if kind is MappingStartEvent else []
+                container: Any = {} if kind == _MAP else []
                 if stack:
                     parent = stack[-1]
                     path = self._add(parent, container, line, lines, is_scalar_key=False)
                 else:
                     root, path = container, ()
                 stack.append([container, path, _NO_KEY, self.decoded, event.anchor, 0, None])
-            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            elif kind == _END:
                 frame = stack.pop()
                 if frame[6] is not None:
                     for merged in frame[6]:
@@ -294,7 +311,14 @@ _MERGE = object()
 
 
 def _events(text: str, pure: bool) -> Iterator[Any]:
-    if not pure and HAVE_C_PARSER:
+    if not pure and HAVE_PYYAML_C:
+        parser = PyYAMLCParser(text)
+        try:
+            yield from iter(parser.get_event, None)  # None after the stream's end
+        finally:
+            parser.dispose()
+        return
+    if not pure and HAVE_RUAMEL_C:
         loader = CBaseLoader(text)
         try:
             yield from iter(loader.get_event, None)  # None after the stream's end
@@ -318,7 +342,7 @@ def parse_documents(text: str, name: str) -> Iterator[Document]:
             return
         except _Limit as err:
             raise ConfigError(name, err.line + 1, "", err.message) from None
-        except MarkedYAMLError as err:
+        except _PARSE_ERRORS as err:
             # The bundled libyaml refuses some valid YAML 1.2 (`[a:b]`, a `:` inside a plain
             # scalar in a flow collection) that ruamel's own parser reads: try that one, once,
             # unless documents were already handed out.
@@ -329,7 +353,7 @@ def parse_documents(text: str, name: str) -> Iterator[Document]:
             line = mark.line + 1 if mark is not None else None
             problem = err.problem or err.context
             raise ConfigError(name, line, "", f"invalid YAML: {problem}") from None
-        except YAMLError as err:
+        except (YAMLError, pyyaml.YAMLError) as err:
             raise ConfigError(name, None, "", f"invalid YAML: {err}") from None
 
 

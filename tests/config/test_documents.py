@@ -5,11 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from automation.config import load_config
-from automation.config.documents import MAX_DEPTH, MAX_FILE_BYTES, parse_documents, read_documents
+from automation.config.documents import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    _Builder,
+    parse_documents,
+    read_documents,
+)
 from automation.errors import ConfigError, ConfigErrors
 
 
@@ -146,3 +153,36 @@ def test_tabs_after_values_and_a_bom_are_read() -> None:
 def test_flow_plain_colon_falls_back_to_the_pure_parser() -> None:
     (doc,) = parse_documents("a: [b:c]\n", "f.yaml")
     assert doc.data == {"a": [{"b": "c"}]} or doc.data == {"a": ["b:c"]}
+
+
+SAMPLE = (
+    "# c\nkind: X\nspec: &s\n  list:\n    - a\n    - {b: 1, c: [x, ~, 'q']}\n"
+    "  n: 0x1f\nother: *s\nm:\n  <<: *s\n  n: 2\n---\n- not a mapping\n---\nlast: |\n  t\n"
+)
+
+
+def _events_from(source: str) -> Any:
+    text = SAMPLE
+    if source == "pyyaml-c":
+        import yaml
+
+        return yaml.parse(text, Loader=yaml.CBaseLoader)
+    if source == "ruamel-c":
+        from ruamel.yaml.cyaml import CBaseLoader
+
+        loader = CBaseLoader(text)
+        return iter(loader.get_event, None)
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).parse(text)
+
+
+def test_every_event_source_gives_the_same_documents_and_lines() -> None:
+    results = []
+    for source in ("pyyaml-c", "ruamel-c", "ruamel-pure"):
+        docs = list(_Builder("f.yaml").documents(_events_from(source)))
+        results.append([(d.line, d.data, d.lines) for d in docs])
+    assert results[0] == results[1] == results[2]
+    (first, last) = results[0]
+    assert first[1]["m"] == {"list": ["a", {"b": 1, "c": ["x", None, "q"]}], "n": 2}
+    assert first[2][("spec", "list", 1, "c", 2)] == 6 and last[1] == {"last": "t\n"}
