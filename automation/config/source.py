@@ -64,7 +64,7 @@ class AccessFrom(Model):
 NOT_ACTED_ON = {
     "include": "other GitRepositories are not copied into the checkout",
     "sparseCheckout": "the whole tree is checked out",
-    "verify": "commit signatures are not verified before updating",
+    "verify": "mode Tag: tag signatures are not verified (HEAD and TagAndHEAD verify the commit)",
     "recurseSubmodules": "submodules are not cloned (markers in them are not updated)",
     "proxySecretRef": "the clone does not go through the Secret's proxy",
     "provider": "only secretRef credentials are used (no Azure/GitHub App identity)",
@@ -106,7 +106,7 @@ class GitRepositorySpec(Model):
         set_fields = {
             "include": bool(self.include),
             "sparseCheckout": bool(self.sparse_checkout),
-            "verify": self.verify is not None,
+            "verify": self.verify is not None and self.verify.mode == "Tag",
             "recurseSubmodules": self.recurse_submodules,
             "proxySecretRef": self.proxy_secret_ref is not None,
             "provider": self.provider != "generic",

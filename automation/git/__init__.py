@@ -18,6 +18,7 @@ from automation.git.refs import (
 from automation.git.remote_heads import branch_head, ls_remote
 from automation.git.request_branch import RequestBranch, push_request_branch
 from automation.git.signing import SigningError, SigningKey, signing_key_from_secret
+from automation.git.verify import VerificationError, verify_commit
 from automation.git.workspace import Workspace
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "RequestBranch",
     "SigningError",
     "SigningKey",
+    "VerificationError",
     "Workspace",
     "branch_head",
     "effective_checkout",
@@ -47,4 +49,5 @@ __all__ = [
     "resolve_push_branch",
     "signing_key_from_secret",
     "source_revision",
+    "verify_commit",
 ]

@@ -16,7 +16,7 @@ from pathlib import Path
 from automation.changeset import ChangeSet
 from automation.config import Config, ImageUpdateAutomation
 from automation.errors import AutomationError, StateError
-from automation.git import Workspace, is_idle, push_with_retry, source_revision
+from automation.git import Workspace, is_idle, push_with_retry, source_revision, verify_commit
 from automation.manifests.apply import apply_refs
 from automation.reference import LatestRef
 from automation.state import AutomationRecord, StateStore, ref_to_write
@@ -136,7 +136,14 @@ def _sync(
         _record(store, key, record, refs, now, revision=revision, commit="")
         return AutomationOutcome(key, skipped="no change since last run")
     path, namespace = auto.spec.update.path, auto.metadata.namespace
-    ignore = config.source_for(auto).spec.ignore  # .sourceignore lines from the GitRepository
+    source = config.source_for(auto)
+    ignore = source.spec.ignore  # .sourceignore lines from the GitRepository
+    verify = source.spec.verify
+    keys = (
+        config.secret(source.metadata.namespace, verify.secret_ref.name, needed_by=source).values
+        if verify is not None and verify.mode != "Tag"
+        else None
+    )
     notes: list[str] = []
 
     def apply(root: Path) -> ChangeSet:
@@ -146,6 +153,9 @@ def _sync(
 
     with Workspace.open(cache, plan.url, plan.auth, timeout=plan.timeout) as ws:
         base = ws.sync(plan.checkout, select_semver=highest_tag_in_range)
+        if keys is not None:  # spec.verify: nothing is updated on an untrusted commit
+            signer = verify_commit(ws.path, base, keys)
+            log.debug("automation %s: commit %s signed by %s", key, base[:12], signer)
         if dry_run:
             preview = apply_refs(
                 ws.path, path, refs, namespace=namespace, dry_run=True, ignore=ignore

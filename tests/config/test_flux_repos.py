@@ -7,6 +7,7 @@ automation objects in old API versions).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import shutil
@@ -22,7 +23,8 @@ from automation.config import ObjectKey, load_config, load_config_report
 from automation.errors import ConfigErrors
 from automation.reconcile import reconcile
 from automation.state import open_store
-from tests.rig.git_remotes import GitRemote, clone_and_commit, log, read_file_at
+from tests.git.test_signing import _gpg_key
+from tests.rig.git_remotes import GitRemote, clone_and_commit, head, log, read_file_at
 from tests.rig.images import push_image
 from tests.rig.registry import RegistryServer
 
@@ -90,7 +92,6 @@ def test_the_cluster_directory_loads_with_one_warning_per_old_object(
         "GitRepository spec.gitImplementation",
         "GitRepository spec.include",
         "GitRepository spec.recurseSubmodules",
-        "GitRepository spec.verify",
     ]
     skipped = [r.getMessage() for r in caplog.records if "not acted on)" in r.getMessage()]
     kinds = {m.split()[-4] for m in skipped}
@@ -150,7 +151,6 @@ def test_every_v1_git_repository_field_is_accepted(write: Callable[..., Path]) -
     assert repo.spec.inert_fields() == [
         "include",
         "sparseCheckout",
-        "verify",
         "recurseSubmodules",
         "proxySecretRef",
         "provider",
@@ -368,3 +368,40 @@ def test_the_cluster_directory_reconciles_against_real_git_and_registry(
     assert release == expected
     assert read_file_at(http_remote, "main", "apps/vendor/podinfo.yaml") == vendored.read_text()
     assert log(http_remote, "main")[0] == "chore: update images"
+
+
+def test_verify_refuses_to_update_an_unsigned_checkout(
+    registry: RegistryServer, http_remote: GitRemote, tmp_path: Path
+) -> None:
+    repo = f"stefanprodan/podinfo-{uuid.uuid4().hex[:8]}"
+    fleet = cluster(tmp_path, registry.host, http_remote.url)
+    for file in fleet.rglob("*.yaml"):
+        file.write_text(file.read_text().replace("stefanprodan/podinfo", repo))
+    policy = fleet / "clusters/production/image-automation/podinfo.yaml"
+    image_line = f"  image: {registry.host}/{repo}\n"
+    policy.write_text(policy.read_text().replace(image_line, image_line + "  insecure: true\n"))
+    sync = fleet / "clusters/production/flux-system/gotk-sync.yaml"
+    verify = "  verify:\n    mode: HEAD\n    secretRef: {name: pgp-public-keys}\n  url: "
+    sync.write_text(sync.read_text().replace("  url: ", verify, 1))
+    for tag in ("6.5.0", "6.5.4"):
+        push_image(registry, repo, tag)
+    before = clone_and_commit(http_remote.file_url, fleet, "bootstrap (unsigned)")
+    secrets = secrets_dir(tmp_path, http_remote.username, http_remote.password)
+    _, public = _gpg_key(tmp_path / "keys", "")
+    (secrets / "pgp.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: pgp-public-keys, namespace: flux-system}\n"
+        "data: {author.asc: " + base64.b64encode(public).decode() + "}\n"
+    )
+    config = load_config([fleet], [secrets])
+    assert (
+        "verify"
+        not in config.git_repositories[ObjectKey("flux-system", "flux-system")].spec.inert_fields()
+    )
+    store = open_store(tmp_path / "state.db")
+    try:
+        report = reconcile(config, store, cache=tmp_path / "cache")
+    finally:
+        store.close()
+    (outcome,) = report.automations
+    assert f"commit {before[:12]} is not signed" in outcome.error
+    assert head(http_remote, "main") == before  # nothing pushed on top of it
