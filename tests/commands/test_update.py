@@ -62,8 +62,8 @@ def test_text_output_names_the_object(tmp_path: Path, capsys: pytest.CaptureFixt
     (tmp_path / "d.yaml").write_text("kind: Deployment\nmetadata:\n  name: web\n" + MARKED)
     assert main(["update", str(tmp_path), "--ref", "apps:web=nginx:2"]) == 0
     assert capsys.readouterr().out == (
-        "d.yaml:4: nginx:1.0.0 -> nginx:2 (apps:web) in Deployment//web\n"
-    )
+        "d.yaml:4: nginx:1.0.0 -> nginx:2 (apps:web) in Deployment/web\n"
+    )  # no empty namespace between the slashes
 
 
 def test_dry_run_prints_a_diff_and_writes_nothing(

@@ -70,20 +70,21 @@ def problems(tmp_path: Path, *, with_secrets: bool) -> list[tuple[int | None, st
     return [(e.line, e.field, e.message) for e in crosscheck(config)]
 
 
-def test_every_problem_is_named_at_its_object_in_file_order(tmp_path: Path) -> None:
+def test_every_problem_is_named_at_its_field_in_file_order(tmp_path: Path) -> None:
     found = problems(tmp_path, with_secrets=True)
+    # the line of the field at fault (its parent's when the field is not written)
     assert [(line, field) for line, field, _ in found] == [
-        (1, "spec.exclusionList[0]"),
-        (1, "spec.secretRef"),
-        (10, "spec.filterTags.pattern"),
-        (10, "spec.policy.semver.range"),
-        (18, "spec.imageRepositoryRef"),
-        (25, "spec.imageRepositoryRef"),
-        (37, "spec.git.push.branch"),
+        (7, "spec.exclusionList[0]"),
+        (8, "spec.secretRef"),
+        (15, "spec.policy.semver.range"),
+        (16, "spec.filterTags.pattern"),
+        (22, "spec.imageRepositoryRef"),
+        (29, "spec.imageRepositoryRef"),
+        (43, "spec.git.push.branch"),
     ]
     messages = [message for _, _, message in found]
     assert "Secret apps/missing not found" in messages[1]
-    assert "invalid semver range 'not a range'" in messages[3]
+    assert "invalid semver range 'not a range'" in messages[2]
     assert "in another namespace and does not allow it" in messages[4]
     assert messages[5] == "ImageRepository apps/nope not found"
     assert "cannot be inferred from the checkout ref" in messages[6]
