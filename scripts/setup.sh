@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # buildah + mmdebstrap: the container image test builds the Dockerfile FROM a locally bootstrapped base.
-APT_PACKAGES=(docker-registry git openssh-server openssh-client gnupg apache2-utils ca-certificates
+# tinyproxy: the forward proxy GitRepository proxySecretRef is tested through.
+APT_PACKAGES=(docker-registry git openssh-server openssh-client gnupg apache2-utils ca-certificates tinyproxy
   buildah mmdebstrap)
 VENV=.venv
 STAMP="$VENV/.setup-stamp"

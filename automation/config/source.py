@@ -66,7 +66,7 @@ NOT_ACTED_ON = {
     "sparseCheckout": "the whole tree is checked out",
     "verify": "mode Tag: tag signatures are not verified (HEAD and TagAndHEAD verify the commit)",
     "recurseSubmodules": "submodules are not cloned (markers in them are not updated)",
-    "proxySecretRef": "the clone does not go through the Secret's proxy",
+    "proxySecretRef": "only http(s) remotes go through a proxy (this one is ssh or file)",
     "provider": "only secretRef credentials are used (no Azure/GitHub App identity)",
     "gitImplementation": "removed in v1; there is one implementation",
     "accessFrom": "removed in v1",
@@ -108,7 +108,8 @@ class GitRepositorySpec(Model):
             "sparseCheckout": bool(self.sparse_checkout),
             "verify": self.verify is not None and self.verify.mode == "Tag",
             "recurseSubmodules": self.recurse_submodules,
-            "proxySecretRef": self.proxy_secret_ref is not None,
+            "proxySecretRef": self.proxy_secret_ref is not None
+            and not self.url.startswith(("http://", "https://")),
             "provider": self.provider != "generic",
             "gitImplementation": self.git_implementation is not None,
             "accessFrom": self.access_from is not None,

@@ -4,7 +4,7 @@ A cycle: ``ls_remote`` (skip when idle) -> ``Workspace.open`` -> ``sync`` ->
 ``push_with_retry`` (apply, commit, sign, push, retry on a moved remote).
 """
 
-from automation.git.auth import NO_AUTH, GitAuth, git_auth_from_secret
+from automation.git.auth import NO_AUTH, GitAuth, git_auth_from_secret, proxy_from_secret
 from automation.git.commit import Author
 from automation.git.idle import LastRun, is_idle, may_skip, source_revision
 from automation.git.message import MessageTemplate, MessageTemplateError
@@ -44,6 +44,7 @@ __all__ = [
     "is_idle",
     "ls_remote",
     "may_skip",
+    "proxy_from_secret",
     "push_request_branch",
     "push_with_retry",
     "resolve_push_branch",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
 
 from automation.errors import GitAuthError
 
@@ -27,9 +28,20 @@ class GitAuth:
     identity: bytes = field(default=b"", repr=False)
     known_hosts: bytes = b""
     ca_bundle: bytes = b""
+    # GitRepository proxySecretRef: http(s) proxy URL, and its credentials when it needs them.
+    proxy: str = ""
+    proxy_username: str = ""
+    proxy_password: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("username", "password", "bearer_token"):
+        for name in (
+            "username",
+            "password",
+            "bearer_token",
+            "proxy",
+            "proxy_username",
+            "proxy_password",
+        ):
             if any(c in getattr(self, name) for c in "\r\n\0"):
                 raise GitAuthError(f"git secret: {name!r} must be a single line")
         if self.password and not self.username:
@@ -46,6 +58,9 @@ class GitAuth:
             found.append(base64.b64encode(basic).decode())
         if self.bearer_token:
             found.append(self.bearer_token)
+        if self.proxy_password:
+            found.append(self.proxy_password)
+            found.append(quote(self.proxy_password, safe=""))
         if self.identity:
             found.extend(line for line in self.identity.decode(errors="replace").splitlines())
         return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
@@ -57,6 +72,18 @@ class GitAuth:
 
 
 NO_AUTH = GitAuth()
+
+
+def proxy_from_secret(values: Mapping[str, bytes]) -> tuple[str, str, str]:
+    """A proxySecretRef Secret (Flux keys ``address``, ``username``, ``password``) as
+    (address, username, password); the address must be an http(s) URL without userinfo."""
+    address = _text(values, "address")
+    parts = urlsplit(address)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise GitAuthError("proxy secret: 'address' must be an http:// or https:// URL")
+    if parts.username or parts.password:
+        raise GitAuthError("proxy secret: put credentials in 'username'/'password', not 'address'")
+    return address, _text(values, "username"), _text(values, "password")
 
 
 def _text(values: Mapping[str, bytes], key: str) -> str:

@@ -50,6 +50,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from automation.errors import GitAuthError, GitError
 from automation.git.auth import GitAuth
@@ -144,6 +145,16 @@ def _session_config(transport: Transport) -> list[tuple[str, str]]:
     return config + transport.config()
 
 
+def _proxy_url(auth: GitAuth) -> str:
+    if not auth.proxy_username:
+        return auth.proxy
+    parts = urlsplit(auth.proxy)
+    userinfo = quote(auth.proxy_username, safe="")
+    if auth.proxy_password:
+        userinfo += ":" + quote(auth.proxy_password, safe="")
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
+
+
 @contextmanager
 def remote_session(url: str, auth: GitAuth, *, allow_file: bool | None = None) -> Iterator[Remote]:
     """Check the URL, write key files (0600, private dir), build the env; remove the files
@@ -162,6 +173,10 @@ def remote_session(url: str, auth: GitAuth, *, allow_file: bool | None = None) -
         if auth.bearer_token and transport.origin:
             header = f"Authorization: Bearer {auth.bearer_token}"
             config.append((f"http.{transport.origin}/.extraHeader", header))
+        if auth.proxy and transport.origin:
+            # proxySecretRef: scoped to the remote's origin; the credentials travel in the
+            # child's environment (GIT_CONFIG_*), never on a command line.
+            config.append((f"http.{transport.origin}/.proxy", _proxy_url(auth)))
         if auth.ca_bundle:
             ca = _private_file(scratch, "ca.crt", auth.ca_bundle)
             config.append(("http.sslCAInfo", str(ca)))

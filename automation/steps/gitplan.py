@@ -8,7 +8,7 @@ checkout ref, push target, commit options) or a config error naming the missing 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from automation.config import Config, ImageUpdateAutomation
 from automation.config.source import GitRef
@@ -24,6 +24,7 @@ from automation.git import (
     PushTarget,
     effective_checkout,
     git_auth_from_secret,
+    proxy_from_secret,
     resolve_push_branch,
     signing_key_from_secret,
 )
@@ -53,10 +54,16 @@ def _checkout_ref(ref: GitRef | None) -> CheckoutRef | None:
 
 def _auth(config: Config, auto: ImageUpdateAutomation) -> GitAuth:
     source = config.source_for(auto)
-    if source.spec.secret_ref is None:
-        return NO_AUTH
-    secret = config.secret(source.metadata.namespace, source.spec.secret_ref.name, needed_by=source)
-    return git_auth_from_secret(secret.values)
+    namespace, spec = source.metadata.namespace, source.spec
+    auth = NO_AUTH
+    if spec.secret_ref is not None:
+        secret = config.secret(namespace, spec.secret_ref.name, needed_by=source)
+        auth = git_auth_from_secret(secret.values)
+    if spec.proxy_secret_ref is not None:
+        proxy = config.secret(namespace, spec.proxy_secret_ref.name, needed_by=source)
+        address, username, password = proxy_from_secret(proxy.values)
+        auth = replace(auth, proxy=address, proxy_username=username, proxy_password=password)
+    return auth
 
 
 def _commit_options(config: Config, auto: ImageUpdateAutomation) -> CommitOptions:

@@ -26,6 +26,7 @@ from automation.state import open_store
 from tests.git.test_signing import _gpg_key
 from tests.rig.git_remotes import GitRemote, clone_and_commit, head, log, read_file_at
 from tests.rig.images import push_image
+from tests.rig.proxy import HttpProxy
 from tests.rig.registry import RegistryServer
 
 FIXTURE = Path(__file__).parent / "testdata" / "flux-cluster"
@@ -405,3 +406,68 @@ def test_verify_refuses_to_update_an_unsigned_checkout(
     (outcome,) = report.automations
     assert f"commit {before[:12]} is not signed" in outcome.error
     assert head(http_remote, "main") == before  # nothing pushed on top of it
+
+
+def test_proxy_secret_ref_takes_the_clone_and_push_through_the_proxy(
+    registry: RegistryServer, http_remote: GitRemote, http_proxy: HttpProxy, tmp_path: Path
+) -> None:
+    """tinyproxy (a real forward proxy with Basic auth) must carry every git request."""
+    repo = f"stefanprodan/podinfo-{uuid.uuid4().hex[:8]}"
+    fleet = cluster(tmp_path, registry.host, http_remote.url)
+    for file in fleet.rglob("*.yaml"):
+        file.write_text(file.read_text().replace("stefanprodan/podinfo", repo))
+    policy = fleet / "clusters/production/image-automation/podinfo.yaml"
+    image_line = f"  image: {registry.host}/{repo}\n"
+    policy.write_text(policy.read_text().replace(image_line, image_line + "  insecure: true\n"))
+    sync = fleet / "clusters/production/flux-system/gotk-sync.yaml"
+    proxy_ref = "  proxySecretRef: {name: git-proxy}\n  url: "
+    sync.write_text(sync.read_text().replace("  url: ", proxy_ref, 1))
+    for tag in ("6.5.0", "6.5.4"):
+        push_image(registry, repo, tag)
+    clone_and_commit(http_remote.file_url, fleet, "bootstrap")
+    secrets = secrets_dir(tmp_path, http_remote.username, http_remote.password)
+    proxy_secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: git-proxy, namespace: flux-system}\n"
+        "stringData: {address: ADDRESS, username: USER, password: PASSWORD}\n"
+    )
+    (secrets / "proxy.yaml").write_text(
+        proxy_secret.replace("ADDRESS", http_proxy.address)
+        .replace("USER", http_proxy.username)
+        .replace("PASSWORD", http_proxy.password)
+    )
+    config = load_config([fleet], [secrets])
+    before = len(http_proxy.requests())
+    store = open_store(tmp_path / "state.db")
+    try:
+        report = reconcile(config, store, cache=tmp_path / "cache")
+    finally:
+        store.close()
+    assert not report.failed, report
+    release = read_file_at(http_remote, "main", "apps/base/podinfo/release.yaml")
+    assert 'tag: 6.5.4 # {"$imagepolicy"' in release
+    through = [line for line in http_proxy.requests()[before:] if http_remote.url in line]
+    assert any("git-upload-pack" in line for line in through)  # the fetch
+    assert any("git-receive-pack" in line for line in through)  # the push
+
+
+def test_a_wrong_proxy_password_fails_the_automation_without_leaking_it(
+    registry: RegistryServer, http_remote: GitRemote, http_proxy: HttpProxy, tmp_path: Path
+) -> None:
+    fleet = cluster(tmp_path, registry.host, http_remote.url)
+    sync = fleet / "clusters/production/flux-system/gotk-sync.yaml"
+    sync.write_text(
+        sync.read_text().replace("  url: ", "  proxySecretRef: {name: git-proxy}\n  url: ", 1)
+    )
+    secrets = secrets_dir(tmp_path, http_remote.username, http_remote.password)
+    (secrets / "proxy.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: git-proxy, namespace: flux-system}\n"
+        f"stringData: {{address: '{http_proxy.address}', username: u, password: wr0ng-pass}}\n"
+    )
+    config = load_config([fleet], [secrets])
+    store = open_store(tmp_path / "state.db")
+    try:
+        report = reconcile(config, store, cache=tmp_path / "cache")
+    finally:
+        store.close()
+    (outcome,) = report.automations
+    assert outcome.error and "wr0ng-pass" not in outcome.error
