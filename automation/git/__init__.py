@@ -18,7 +18,7 @@ from automation.git.refs import (
 from automation.git.remote_heads import branch_head, ls_remote
 from automation.git.request_branch import RequestBranch, push_request_branch
 from automation.git.signing import SigningError, SigningKey, signing_key_from_secret
-from automation.git.verify import VerificationError, verify_commit
+from automation.git.verify import VerificationError, verify_commit, verify_head
 from automation.git.workspace import Workspace
 
 __all__ = [
@@ -51,4 +51,5 @@ __all__ = [
     "signing_key_from_secret",
     "source_revision",
     "verify_commit",
+    "verify_head",
 ]

@@ -88,3 +88,9 @@ def verify_commit(repo_path: Path, sha: str, public_keys: Mapping[str, bytes]) -
     raise VerificationError(
         f"commit {sha[:12]}: the signature does not verify with the keys in the verify Secret"
     )
+
+
+def verify_head(repo_path: Path, public_keys: Mapping[str, bytes]) -> str:
+    """`verify_commit` for the commit checked out in ``repo_path`` (before our own commit)."""
+    repo = pygit2.Repository(str(repo_path))
+    return verify_commit(repo_path, str(repo.head.target), public_keys)

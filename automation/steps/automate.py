@@ -16,7 +16,14 @@ from pathlib import Path
 from automation.changeset import ChangeSet
 from automation.config import Config, ImageUpdateAutomation
 from automation.errors import AutomationError, StateError
-from automation.git import Workspace, is_idle, push_with_retry, source_revision, verify_commit
+from automation.git import (
+    Workspace,
+    is_idle,
+    push_with_retry,
+    source_revision,
+    verify_commit,
+    verify_head,
+)
 from automation.manifests.apply import apply_refs
 from automation.reference import LatestRef
 from automation.state import AutomationRecord, StateStore, ref_to_write
@@ -147,6 +154,8 @@ def _sync(
     notes: list[str] = []
 
     def apply(root: Path) -> ChangeSet:
+        if keys is not None:  # also each new remote head after a lost push race
+            verify_head(root, keys)
         result = apply_refs(root, path, refs, namespace=namespace, ignore=ignore)
         notes[:] = [str(n) for n in (*result.problem_files, *result.skipped_markers)]
         return result.changes

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import shutil
+import subprocess
 import textwrap
 import uuid
 from collections.abc import Callable
@@ -24,7 +26,7 @@ from automation.errors import ConfigErrors
 from automation.reconcile import reconcile
 from automation.state import open_store
 from tests.git.test_signing import _gpg_key
-from tests.rig.git_remotes import GitRemote, clone_and_commit, head, log, read_file_at
+from tests.rig.git_remotes import GitRemote, clone_and_commit, git, head, log, read_file_at
 from tests.rig.images import push_image
 from tests.rig.proxy import HttpProxy
 from tests.rig.registry import RegistryServer
@@ -471,3 +473,57 @@ def test_a_wrong_proxy_password_fails_the_automation_without_leaking_it(
         store.close()
     (outcome,) = report.automations
     assert outcome.error and "wr0ng-pass" not in outcome.error
+
+
+def _signed_empty_commit(remote: GitRemote, home: Path, secret_key: bytes) -> str:
+    """Another client signs a commit with its own gpg key (git commit -S) and pushes it."""
+    env = {**os.environ, "GNUPGHOME": str(home / "gnupg")}
+    (home / "gnupg").mkdir(mode=0o700)
+    try:
+        subprocess.run(["gpg", "--batch", "--import"], input=secret_key, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        work = home / "work"
+        git("clone", "--quiet", remote.file_url, str(work), env=env)
+        git("-c", "user.name=Signer", "-c", "user.email=signer@example.com",
+            "-c", "commit.gpgsign=true", "-c", "user.signingkey=bot@example.com",
+            "commit", "--quiet", "--allow-empty", "-m", "signed",
+            cwd=work, env=env)  # fmt: skip
+        git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=work, env=env)
+        return git("rev-parse", "HEAD", cwd=work, env=env).strip()
+    finally:
+        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False)
+
+
+def test_verify_lets_a_signed_checkout_be_updated(
+    registry: RegistryServer, http_remote: GitRemote, tmp_path: Path
+) -> None:
+    repo = f"stefanprodan/podinfo-{uuid.uuid4().hex[:8]}"
+    fleet = cluster(tmp_path, registry.host, http_remote.url)
+    for file in fleet.rglob("*.yaml"):
+        file.write_text(file.read_text().replace("stefanprodan/podinfo", repo))
+    policy = fleet / "clusters/production/image-automation/podinfo.yaml"
+    image_line = f"  image: {registry.host}/{repo}\n"
+    policy.write_text(policy.read_text().replace(image_line, image_line + "  insecure: true\n"))
+    sync = fleet / "clusters/production/flux-system/gotk-sync.yaml"
+    verify = "  verify:\n    mode: HEAD\n    secretRef: {name: pgp-public-keys}\n  url: "
+    sync.write_text(sync.read_text().replace("  url: ", verify, 1))
+    for tag in ("6.5.0", "6.5.4"):
+        push_image(registry, repo, tag)
+    clone_and_commit(http_remote.file_url, fleet, "bootstrap")
+    secret, public = _gpg_key(tmp_path / "keys", "")
+    signed = _signed_empty_commit(http_remote, tmp_path, secret)
+    secrets = secrets_dir(tmp_path, http_remote.username, http_remote.password)
+    (secrets / "pgp.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: pgp-public-keys, namespace: flux-system}\n"
+        "data: {author.asc: " + base64.b64encode(public).decode() + "}\n"
+    )
+    store = open_store(tmp_path / "state.db")
+    try:
+        report = reconcile(load_config([fleet], [secrets]), store, cache=tmp_path / "cache")
+    finally:
+        store.close()
+    assert not report.failed, report
+    (outcome,) = report.automations
+    assert outcome.commit and outcome.commit != signed
+    release = read_file_at(http_remote, "main", "apps/base/podinfo/release.yaml")
+    assert 'tag: 6.5.4 # {"$imagepolicy"' in release
