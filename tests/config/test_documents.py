@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.cyaml import CBaseLoader
 
 from automation.config import load_config
 from automation.config.documents import (
@@ -164,16 +168,10 @@ SAMPLE = (
 def _events_from(source: str) -> Any:
     text = SAMPLE
     if source == "pyyaml-c":
-        import yaml
-
         return yaml.parse(text, Loader=yaml.CBaseLoader)
     if source == "ruamel-c":
-        from ruamel.yaml.cyaml import CBaseLoader
-
         loader = CBaseLoader(text)
         return iter(loader.get_event, None)
-    from ruamel.yaml import YAML
-
     return YAML(typ="safe", pure=True).parse(text)
 
 
@@ -186,3 +184,18 @@ def test_every_event_source_gives_the_same_documents_and_lines() -> None:
     (first, last) = results[0]
     assert first[1]["m"] == {"list": ["a", {"b": 1, "c": ["x", None, "q"]}], "n": 2}
     assert first[2][("spec", "list", 1, "c", 2)] == 6 and last[1] == {"last": "t\n"}
+
+
+def test_the_cyclic_collector_is_on_again_after_a_load(write: Callable[..., Path]) -> None:
+    path = write("bad.yaml", "a: [unclosed\n")
+    assert gc.isenabled()
+    with pytest.raises(ConfigErrors):
+        load_config([path])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(ConfigErrors):
+            load_config([path])
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

@@ -155,7 +155,6 @@ def test_every_v1_git_repository_field_is_accepted(write: Callable[..., Path]) -
         "include",
         "sparseCheckout",
         "recurseSubmodules",
-        "proxySecretRef",
         "provider",
     ]
 
