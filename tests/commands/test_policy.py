@@ -118,3 +118,18 @@ def test_numerical_policy_fails_on_non_numbers(
     )
     assert main(["policy", "test", str(path), "--tags", "1,2,abc"]) == 1
     assert "abc" in capsys.readouterr().err
+
+
+def test_patterns_are_shown_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata: {name: app}\n"
+        "spec:\n  imageRepositoryRef: {name: app}\n"
+        "  filterTags: {pattern: '^main-(?P<ts>\\d+)\\.\\w+$', extract: '$ts'}\n"
+        "  policy: {numerical: {order: asc}}\n"
+    )
+    assert main(["policy", "test", str(policy), "--tags", "main-1.a,main-22.b,foo", "-v"]) == 0
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    assert "'^main-(?P<ts>\\d+)\\.\\w+$'" in text  # one backslash each, as in the file
+    assert "\\\\" not in text
