@@ -237,9 +237,7 @@ class _Builder:
             elif kind == _END:
                 frame = stack.pop()
                 if frame[6] is not None:
-                    for merged in frame[6]:
-                        for k, v in merged.items():
-                            frame[0].setdefault(k, v)
+                    self._merge(frame[0], frame[6], line)
                 if frame[4] is not None:
                     self.anchors[frame[4]] = (frame[0], self.decoded - frame[3] + 1)
         if root is None:
@@ -295,15 +293,25 @@ class _Builder:
             return path
         frame[2] = _NO_KEY
         if key is _MERGE:
-            sources = value if isinstance(value, list) else [value]
-            if not all(isinstance(source, dict) for source in sources):
-                raise _Limit(line, "a merge key '<<' needs a mapping or a list of mappings")
-            frame[6] = [*(frame[6] or ()), *sources]
+            # Applied at the mapping's end: the value may still be filling (`<<: [*a, *b]`).
+            frame[6] = [*(frame[6] or ()), value]
             return path
         child = (*path, str(key))
         lines[child] = frame[5] + 1
         container[key] = value
         return child
+
+    @staticmethod
+    def _merge(container: dict[Any, Any], merges: list[Any], line: int) -> None:
+        """`<<: *base` / `<<: [*a, *b]`: keys not written explicitly, the first source wins."""
+        explicit = set(container)
+        for value in merges:
+            for source in value if isinstance(value, list) else [value]:
+                if not isinstance(source, dict):
+                    raise _Limit(line, "a merge key '<<' needs a mapping or a list of mappings")
+                for k, v in source.items():
+                    if k not in explicit:
+                        container.setdefault(k, v)
 
 
 _NO_KEY = object()

@@ -147,6 +147,11 @@ def test_duplicate_keys_and_merge_keys() -> None:
     assert info.value.line == 3 and "duplicate key 'a'" in info.value.message
     (doc,) = parse_documents("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n", "f.yaml")
     assert doc.data["m"] == {"x": 1, "y": 3}
+    text = "a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nm: {<<: [*a, *b], x: 0}\nn: {<<: {q: 1}}\n"
+    (doc,) = parse_documents(text, "f.yaml")
+    assert doc.data["m"] == {"x": 0, "y": 1, "z": 2} and doc.data["n"] == {"q": 1}
+    with pytest.raises(ConfigError, match="merge key"):
+        list(parse_documents("m: {<<: [1]}\n", "f.yaml"))
 
 
 def test_tabs_after_values_and_a_bom_are_read() -> None:
