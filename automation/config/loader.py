@@ -52,7 +52,7 @@ KINDS: dict[tuple[str, str], type[Object]] = {
 VERSIONS = {
     "source.toolkit.fluxcd.io": ("v1", "v1beta2", "v1beta1"),
     "image.toolkit.fluxcd.io": ("v1", "v1beta2", "v1beta1"),
-    "notification.toolkit.fluxcd.io": ("v1", "v1beta3", "v1beta2"),
+    "notification.toolkit.fluxcd.io": ("v1", "v1beta3", "v1beta2", "v1beta1"),
     "requests.image-automation.io": ("v1alpha1",),
     "": ("v1",),
 }
@@ -119,6 +119,18 @@ def _errors(doc: Document, kind: str, err: ValidationError) -> list[ConfigError]
     return sorted(out, key=lambda e: e.line or 0)
 
 
+def _acts_on(group: str, kind: str, data: dict[str, Any]) -> bool:
+    """A Receiver that triggers no ImageRepository (Flux's usual GitRepository receivers,
+    any type) is for Flux's controllers, not for this tool."""
+    if (group, kind) != ("notification.toolkit.fluxcd.io", "Receiver"):
+        return True
+    spec = data.get("spec")
+    resources = spec.get("resources") if isinstance(spec, dict) else None
+    if not isinstance(resources, list) or not resources:
+        return True
+    return any(isinstance(r, dict) and r.get("kind") == "ImageRepository" for r in resources)
+
+
 def _skipped_kind_error(doc: Document, group: str, kind: str, version: str) -> ConfigError | None:
     """Inside a group we act on: an unknown kind or a malformed version is an error."""
     if group not in OUR_GROUPS:
@@ -149,7 +161,7 @@ def parse_object(doc: Document) -> Object | None:
         return None
     group, _, version = api_version.rpartition("/")
     model = KINDS.get((group, kind))
-    if model is None:
+    if model is None or not _acts_on(group, kind, doc.data):
         error = _skipped_kind_error(doc, group, kind, version)
         if error is not None:
             raise error

@@ -84,7 +84,9 @@ class ReceiverSpec(Model):
 
 class Receiver(Object):
     api_version: Literal[
-        "notification.toolkit.fluxcd.io/v1", "notification.toolkit.fluxcd.io/v1beta2"
+        "notification.toolkit.fluxcd.io/v1",
+        "notification.toolkit.fluxcd.io/v1beta2",
+        "notification.toolkit.fluxcd.io/v1beta1",
     ]
     kind: Literal["Receiver"]
     spec: ReceiverSpec

@@ -100,6 +100,7 @@ def test_the_cluster_directory_loads_with_one_warning_per_old_object(
     kinds = {m.split()[-4] for m in skipped}
     assert {"HelmRepository", "HelmChart", "OCIRepository", "Bucket", "Kustomization"} <= kinds
     assert {"HelmRelease", "Alert", "Provider", "CustomResourceDefinition", "ConfigMap"} <= kinds
+    assert "Receiver" in kinds  # the GitRepository receivers are Flux's, not ours
 
 
 def test_old_versions_map_onto_v1(tmp_path: Path) -> None:
@@ -157,6 +158,28 @@ def test_every_v1_git_repository_field_is_accepted(write: Callable[..., Path]) -
         "recurseSubmodules",
         "provider",
     ]
+
+
+def test_a_receiver_for_image_repositories_must_be_one_we_handle(
+    write: Callable[..., Path],
+) -> None:
+    path = write(
+        "r.yaml",
+        """
+        apiVersion: notification.toolkit.fluxcd.io/v1beta1
+        kind: Receiver
+        metadata: {name: r}
+        spec:
+          type: gitlab
+          secretRef: {name: t}
+          resources:
+            - {kind: ImageRepository, name: app}
+        """,
+    )
+    with pytest.raises(ConfigErrors) as info:
+        load_config([path])
+    (error,) = info.value.errors
+    assert (error.line, error.field) == (5, "spec.type")
 
 
 def test_fields_removed_in_v1_are_errors_at_their_line(write: Callable[..., Path]) -> None:
