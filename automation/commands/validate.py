@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 from automation.commands.common import add_config_arguments, add_output_argument, load_report
 from automation.errors import ConfigError, ConfigErrors
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         )
         for o in table.values()
     ]
-    return _report(args, objects, in_file_order([*load_errors, *crosscheck(config)]))
+    errors = in_file_order([*load_errors, *crosscheck(config)])
+    return _report(args, objects, errors, config.notices)
 
 
 def in_file_order(errors: list[ConfigError]) -> list[ConfigError]:
@@ -57,11 +59,19 @@ def in_file_order(errors: list[ConfigError]) -> list[ConfigError]:
 
 
 def _report(
-    args: argparse.Namespace, objects: list[dict[str, object]], errors: list[ConfigError]
+    args: argparse.Namespace,
+    objects: list[dict[str, object]],
+    errors: list[ConfigError],
+    warnings: Sequence[str] = (),
 ) -> int:
-    if args.output != "table":
+    if args.output != "table":  # in table form the warnings were logged on stderr already
         emit(
-            {"valid": not errors, "objects": objects, "errors": [_error_dict(e) for e in errors]},
+            {
+                "valid": not errors,
+                "objects": objects,
+                "errors": [_error_dict(e) for e in errors],
+                "warnings": list(warnings),
+            },
             args.output,
         )
     else:

@@ -28,6 +28,9 @@ class Config:
     change_requests: dict[ObjectKey, ChangeRequest] = field(default_factory=dict)
     # (kind, key) of objects that were found but did not validate (reported on their own).
     invalid: set[tuple[str, ObjectKey]] = field(default_factory=set)
+    # Warnings from loading (old API versions, fields accepted but not acted on, ignored
+    # Secrets), in the order they were logged.
+    notices: list[str] = field(default_factory=list)
 
     def _missing(self, kind: str, key: ObjectKey) -> str:
         if (kind, key) in self.invalid:

@@ -153,8 +153,15 @@ def _skipped_kind_error(doc: Document, group: str, kind: str, version: str) -> C
     return None
 
 
-def parse_object(doc: Document) -> Object | None:
-    """Validate one document into its model; None for kinds this tool does not act on."""
+def _warn(notices: list[str] | None, message: str) -> None:
+    log.warning("%s", message)
+    if notices is not None:
+        notices.append(message)
+
+
+def parse_object(doc: Document, notices: list[str] | None = None) -> Object | None:
+    """Validate one document into its model; None for kinds this tool does not act on.
+    Warnings (an old API version) are logged and added to `notices`."""
     api_version, kind = doc.data.get("apiVersion"), doc.data.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         log.debug("%s:%d: skipping a document without apiVersion/kind", doc.file, doc.line)
@@ -195,15 +202,10 @@ def parse_object(doc: Document) -> Object | None:
     if errors:
         raise ConfigErrors(errors)
     if version != CURRENT_VERSION and group:
-        log.warning(
-            "%s:%d: %s %s uses %s, which Flux deprecated; move it to %s/%s (same fields)",
-            doc.file,
-            doc.line_of(["apiVersion"]),
-            kind,
-            obj.key,
-            api_version,
-            group,
-            CURRENT_VERSION,
+        _warn(
+            notices,
+            f"{doc.file}:{doc.line_of(['apiVersion'])}: {kind} {obj.key} uses {api_version}, "
+            f"which Flux deprecated; move it to {group}/{CURRENT_VERSION} (same fields)",
         )
     return obj.located(SourceLocation(doc.file, doc.line), doc.lines)
 
@@ -240,11 +242,10 @@ def _report_inert_fields(config: Config) -> None:
         for name in repo.spec.inert_fields():
             users[name].append(str(key))
     for name, keys in users.items():
-        log.warning(
-            "GitRepository spec.%s is accepted but not acted on: %s (%s)",
-            name,
-            NOT_ACTED_ON[name],
-            ", ".join(keys),
+        _warn(
+            config.notices,
+            f"GitRepository spec.{name} is accepted but not acted on: {NOT_ACTED_ON[name]} "
+            f"({', '.join(keys)})",
         )
 
 
@@ -296,7 +297,7 @@ def _load(paths: Sequence[Path], secrets_paths: Sequence[Path]) -> tuple[Config,
                     ignored_secrets += 1
                     continue
                 try:
-                    obj = parse_object(doc)
+                    obj = parse_object(doc, config.notices)
                 except ConfigErrors as many:
                     errors.extend(many.errors)
                     config.invalid.add(_identity(doc))
@@ -310,12 +311,10 @@ def _load(paths: Sequence[Path], secrets_paths: Sequence[Path]) -> tuple[Config,
         except ConfigError as err:
             errors.append(err)
         if ignored_secrets:
-            log.warning(
-                "%s: %d Secret(s) among the policy files ignored: Secrets are read only from "
-                "--secrets / $%s paths (keep them out of git)",
-                file,
-                ignored_secrets,
-                SECRETS_ENV,
+            _warn(
+                config.notices,
+                f"{file}: {ignored_secrets} Secret(s) among the policy files ignored: Secrets "
+                f"are read only from --secrets / ${SECRETS_ENV} paths (keep them out of git)",
             )
     _report_inert_fields(config)
     return config, errors

@@ -119,8 +119,17 @@ def test_validate_passes_on_the_cluster_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fleet = cluster(tmp_path, "registry.example.com", "https://example.com/fleet.git")
-    assert main(["validate", str(fleet), "--secrets", str(secrets_dir(tmp_path))]) == 0
+    secrets = secrets_dir(tmp_path)
+    assert main(["validate", str(fleet), "--secrets", str(secrets)]) == 0
     assert "ok: 6 objects valid" in capsys.readouterr().out
+    args = ["validate", str(fleet), "--secrets", str(secrets), "-o", "json"]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] and report["errors"] == []
+    warnings = report["warnings"]
+    assert sum("which Flux deprecated" in w for w in warnings) == 5
+    assert sum("Secret(s) among the policy files ignored" in w for w in warnings) == 1
+    assert sum("is accepted but not acted on" in w for w in warnings) == 3
 
 
 def test_every_v1_git_repository_field_is_accepted(write: Callable[..., Path]) -> None:
