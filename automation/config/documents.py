@@ -214,7 +214,10 @@ class _Builder:
             if kind in (_SCALAR, _ALIAS):
                 if kind == _SCALAR:
                     self.decoded += 1
-                    value = _scalar(event)
+                    if event.tag is None:  # the common case, inline
+                        value = _resolve(event.value) if event.implicit[0] else event.value
+                    else:
+                        value = _scalar(event)
                     if event.anchor is not None:
                         self.anchors[event.anchor] = (value, 1)
                 else:
@@ -222,7 +225,19 @@ class _Builder:
                 if not stack:
                     root = value
                     continue
-                self._add(stack[-1], value, line, lines, is_scalar_key=kind == _SCALAR)
+                frame = stack[-1]
+                container, key = frame[0], frame[2]
+                if type(container) is dict and key is not _MERGE:  # fast path of `_add`
+                    if key is not _NO_KEY:
+                        path = (*frame[1], str(key))
+                        lines[path] = frame[5] + 1
+                        container[key] = value
+                        frame[2] = _NO_KEY
+                        continue
+                    if kind == _SCALAR and value != "<<" and value not in container:
+                        frame[2], frame[5] = value, line
+                        continue
+                self._add(frame, value, line, lines, is_scalar_key=kind == _SCALAR)
             elif kind in (_MAP, _SEQ):
                 if len(stack) >= MAX_DEPTH:
                     raise _Limit(line, f"nested more than {MAX_DEPTH} levels deep")
