@@ -242,13 +242,12 @@ class _Builder:
                 if len(stack) >= MAX_DEPTH:
                     raise _Limit(line, f"nested more than {MAX_DEPTH} levels deep")
                 self.decoded += 1
-                container: Any = {} if kind == _MAP else []
+                new: Any = {} if kind == _MAP else []
                 if stack:
-                    parent = stack[-1]
-                    path = self._add(parent, container, line, lines, is_scalar_key=False)
+                    path = self._add(stack[-1], new, line, lines, is_scalar_key=False)
                 else:
-                    root, path = container, ()
-                stack.append([container, path, _NO_KEY, self.decoded, event.anchor, 0, None])
+                    root, path = new, ()
+                stack.append([new, path, _NO_KEY, self.decoded, event.anchor, 0, None])
             elif kind == _END:
                 frame = stack.pop()
                 if frame[6] is not None:
