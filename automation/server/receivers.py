@@ -59,7 +59,7 @@ def _token(receiver: Receiver, secrets: Mapping[ObjectKey, Secret]) -> bytes | C
     else:
         problem = f"Secret {ref} has no non-empty {TOKEN_KEY!r} key"
     source = receiver.source
-    return ConfigError(source.file, source.line, "spec.secretRef", problem)
+    return ConfigError(source.file, receiver.line_of("spec.secretRef"), "spec.secretRef", problem)
 
 
 def check_receivers(
@@ -82,13 +82,19 @@ def check_receivers(
             first = paths.setdefault(webhook_path(token, meta.name, meta.namespace), receiver)
             if first is not receiver:
                 message = f"same webhook path as Receiver {first.key}: choose another token"
-                errors.append(ConfigError(source.file, source.line, "spec.secretRef", message))
+                line = receiver.line_of("spec.secretRef")
+                errors.append(ConfigError(source.file, line, "spec.secretRef", message))
         for i, resource in enumerate(receiver.spec.resources):
             key = ObjectKey(receiver.resource_namespace(resource), resource.name)
             if resource.name != "*" and key not in known:
                 message = f"ImageRepository {key} not found"
                 errors.append(
-                    ConfigError(source.file, source.line, f"spec.resources[{i}]", message)
+                    ConfigError(
+                        source.file,
+                        receiver.line_of(f"spec.resources[{i}]"),
+                        f"spec.resources[{i}]",
+                        message,
+                    )
                 )
     return errors
 

@@ -558,3 +558,14 @@ def test_verify_lets_a_signed_checkout_be_updated(
     assert outcome.commit and outcome.commit != signed
     release = read_file_at(http_remote, "main", "apps/base/podinfo/release.yaml")
     assert 'tag: 6.5.4 # {"$imagepolicy"' in release
+
+
+def test_a_missing_receiver_secret_is_reported_at_its_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet = cluster(tmp_path, "registry.example.com", "https://example.com/fleet.git")
+    assert main(["validate", str(fleet)]) == 1
+    notifications = fleet / "infrastructure/configs/notifications.yaml"
+    assert f"{notifications}:41: spec.secretRef: Secret flux-system/receiver-token not found" in (
+        capsys.readouterr().err
+    )
