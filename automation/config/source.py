@@ -62,10 +62,12 @@ class AccessFrom(Model):
 
 # Field (camelCase, as written) -> why it has no effect here.
 NOT_ACTED_ON = {
-    "include": "other GitRepositories are not copied into the checkout",
-    "sparseCheckout": "the whole tree is checked out",
+    "include": "other GitRepositories are not copied into the checkout (nor by Flux's "
+    "image-automation-controller: their files cannot be committed here)",
+    "sparseCheckout": "the whole tree is checked out (only update.path is written)",
     "verify": "mode Tag: tag signatures are not verified (HEAD and TagAndHEAD verify the commit)",
-    "recurseSubmodules": "submodules are not cloned (markers in them are not updated)",
+    "recurseSubmodules": "submodules are not cloned; markers inside them are not updated, as "
+    "their commits belong to other repositories",
     "proxySecretRef": "only http(s) remotes go through a proxy (this one is ssh or file)",
     "provider": "only secretRef credentials are used (no Azure/GitHub App identity)",
     "gitImplementation": "removed in v1; there is one implementation",
