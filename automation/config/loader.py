@@ -57,6 +57,18 @@ VERSIONS = {
     "": ("v1",),
 }
 CURRENT_VERSION = "v1"
+# Kinds whose newest version is not v1 (Flux has no v1 Alert or Provider).
+CURRENT_VERSIONS = {
+    ("notification.toolkit.fluxcd.io", "Alert"): "v1beta3",
+    ("notification.toolkit.fluxcd.io", "Provider"): "v1beta3",
+    ("requests.image-automation.io", "ChangeRequest"): "v1alpha1",
+}
+# Older versions whose schema maps onto the current one unchanged (Flux served them side by
+# side without conversion webhooks): validated as the current version, with a warning.
+CONVERTED = {
+    ("notification.toolkit.fluxcd.io", "Alert"): ("v1beta2", "v1beta1"),
+    ("notification.toolkit.fluxcd.io", "Provider"): ("v1beta2", "v1beta1"),
+}
 # Every kind of the Flux groups this tool acts on (Flux 2.x CRDs); the ones missing from
 # KINDS are skipped like any other kind.
 FLUX_KINDS = {
@@ -174,7 +186,11 @@ def parse_object(doc: Document, notices: list[str] | None = None) -> Object | No
             raise error
         log.debug("%s:%d: skipping %s %s (not acted on)", doc.file, doc.line, api_version, kind)
         return None
-    if version not in VERSIONS[group]:
+    current = CURRENT_VERSIONS.get((group, kind), CURRENT_VERSION)
+    data = doc.data
+    if version in CONVERTED.get((group, kind), ()):
+        data = {**data, "apiVersion": f"{group}/{current}"}
+    elif version not in VERSIONS[group]:
         expected = ", ".join(f"{group}/{v}" if group else v for v in VERSIONS[group])
         raise ConfigError(
             doc.file,
@@ -196,16 +212,16 @@ def parse_object(doc: Document, notices: list[str] | None = None) -> Object | No
                     )
                 )
     try:
-        obj = model.model_validate(doc.data, strict=True)
+        obj = model.model_validate(data, strict=True)
     except ValidationError as err:
         raise ConfigErrors(sorted([*errors, *_errors(doc, kind, err)], key=_line)) from None
     if errors:
         raise ConfigErrors(errors)
-    if version != CURRENT_VERSION and group:
+    if version != current and group:
         _warn(
             notices,
             f"{doc.file}:{doc.line_of(['apiVersion'])}: {kind} {obj.key} uses {api_version}, "
-            f"which Flux deprecated; move it to {group}/{CURRENT_VERSION} (same fields)",
+            f"which Flux deprecated; move it to {group}/{current} (same fields)",
         )
     return obj.located(SourceLocation(doc.file, doc.line), doc.lines)
 

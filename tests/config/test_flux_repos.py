@@ -42,6 +42,16 @@ apiVersion: v1
 kind: Secret
 metadata: {name: receiver-token, namespace: flux-system}
 stringData: {token: t0ken}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: slack-bot-token, namespace: flux-system}
+stringData: {token: xoxb-not-a-real-token}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: msteams-webhook, namespace: flux-system}
+stringData: {address: "https://example.webhook.office.com/webhookb2/x"}
 """
 
 
@@ -77,12 +87,20 @@ def test_the_cluster_directory_loads_with_one_warning_per_old_object(
     assert list(map(str, config.image_policies)) == ["flux-system/podinfo"]
     assert list(map(str, config.automations)) == ["flux-system/flux-system"]
     assert list(map(str, config.receivers)) == ["flux-system/github-receiver"]
+    # Alerts and Providers are read (notifications); v1beta2 ones map onto v1beta3.
+    assert sorted(map(str, config.providers)) == ["flux-system/msteams", "flux-system/slack"]
+    assert sorted(map(str, config.alerts)) == ["flux-system/msteams", "flux-system/on-call-webapp"]
     # The SOPS Secret among the policy files is never used.
     assert ObjectKey("flux-system", "cluster-secrets") not in config.secrets
 
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     deprecated = [w for w in warnings if "which Flux deprecated" in w]
-    assert len(deprecated) == 5
+    assert len(deprecated) == 7
+    assert any(
+        "Alert flux-system/msteams uses notification.toolkit.fluxcd.io/v1beta2" in w
+        and "move it to notification.toolkit.fluxcd.io/v1beta3" in w
+        for w in deprecated
+    )
     assert any(
         "podinfo.yaml:10: ImagePolicy flux-system/podinfo uses image.toolkit.fluxcd.io/v1beta1" in w
         and "move it to image.toolkit.fluxcd.io/v1" in w
@@ -99,7 +117,7 @@ def test_the_cluster_directory_loads_with_one_warning_per_old_object(
     skipped = [r.getMessage() for r in caplog.records if "not acted on)" in r.getMessage()]
     kinds = {m.split()[-4] for m in skipped}
     assert {"HelmRepository", "HelmChart", "OCIRepository", "Bucket", "Kustomization"} <= kinds
-    assert {"HelmRelease", "Alert", "Provider", "CustomResourceDefinition", "ConfigMap"} <= kinds
+    assert {"HelmRelease", "CustomResourceDefinition", "ConfigMap"} <= kinds
     assert "Receiver" in kinds  # the GitRepository receivers are Flux's, not ours
 
 
@@ -127,7 +145,7 @@ def test_validate_passes_on_the_cluster_directory(
     report = json.loads(capsys.readouterr().out)
     assert report["valid"] and report["errors"] == []
     warnings = report["warnings"]
-    assert sum("which Flux deprecated" in w for w in warnings) == 5
+    assert sum("which Flux deprecated" in w for w in warnings) == 7
     assert sum("Secret(s) among the policy files ignored" in w for w in warnings) == 1
     assert sum("is accepted but not acted on" in w for w in warnings) == 3
 
@@ -215,8 +233,6 @@ def test_fields_removed_in_v1_are_errors_at_their_line(write: Callable[..., Path
         ("source.toolkit.fluxcd.io/v1", "HelmRepository"),
         ("source.toolkit.fluxcd.io/v1beta2", "Bucket"),
         ("source.toolkit.fluxcd.io/v1beta2", "OCIRepository"),
-        ("notification.toolkit.fluxcd.io/v1beta3", "Alert"),
-        ("notification.toolkit.fluxcd.io/v1beta1", "Provider"),
         ("helm.toolkit.fluxcd.io/v2beta2", "HelmRelease"),
         ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
         ("kustomize.config.k8s.io/v1beta1", "Kustomization"),
