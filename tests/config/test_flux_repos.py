@@ -585,3 +585,27 @@ def test_a_missing_receiver_secret_is_reported_at_its_field(
     assert f"{notifications}:41: spec.secretRef: Secret flux-system/receiver-token not found" in (
         capsys.readouterr().err
     )
+
+
+def test_notification_problems_are_reported_at_their_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet = cluster(tmp_path, "registry.example.com", "https://example.com/fleet.git")
+    notifications = fleet / "infrastructure/configs/notifications.yaml"
+    notifications.write_text(
+        notifications.read_text().replace(
+            "name: msteams\n  eventSeverity", "name: teams\n  eventSeverity"
+        )
+    )
+    secrets = tmp_path / "only-receiver"
+    secrets.mkdir()
+    (secrets / "s.yaml").write_text(SECRETS.split("---\n")[1])
+    assert main(["validate", str(fleet), "--secrets", str(secrets)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"{notifications}:10: spec.secretRef: Secret flux-system/slack-bot-token not found" in err
+    )
+    assert (
+        f"{notifications}:55: spec.secretRef: Secret flux-system/msteams-webhook not found" in err
+    )
+    assert f"{notifications}:64: spec.providerRef: Provider flux-system/teams not found" in err
