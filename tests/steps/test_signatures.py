@@ -59,7 +59,7 @@ def write(tmp_path: Path, host: str, repo: str, pems: dict[str, bytes]) -> Path:
 
 
 def evaluate(tmp_path: Path, path: Path) -> tuple[str | None, str]:
-    config = load_config([path, tmp_path / "secrets.yaml"])
+    config = load_config([path], [tmp_path / "secrets.yaml"])  # Secrets from a secrets path
     store = open_store(tmp_path / "s.db")
     _, (outcome,), _ = asyncio.run(refresh_cycle(config, store, NOW, force=True, mirror=False))
     record = store.get_policy("apps/app")
@@ -173,7 +173,7 @@ def test_reconcile_writes_the_signed_tag_never_the_unsigned_newer_one(
         "  git:\n    commit: {author: {name: bot, email: bot@example.com}}\n"
         "    push: {branch: main}\n  update: {path: ./, strategy: Setters}\n"
     )
-    config = load_config([path, tmp_path / "secrets.yaml"])
+    config = load_config([path], [tmp_path / "secrets.yaml"])  # Secrets from a secrets path
     store = open_store(tmp_path / "s.db")
     report = reconcile(config, store, cache=tmp_path / "cache", now=NOW)
     assert [a.error for a in report.automations] == [""]
