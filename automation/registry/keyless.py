@@ -322,10 +322,13 @@ def keyless_problem(
 ) -> str | None:
     """None when this signature layer is a valid keyless signature by `identity`."""
     try:
-        cert, *_ = _certificates(_annotation(notes, CERTIFICATE), "the certificate") or [None]
-        if cert is None:
+        certs = _certificates(_annotation(notes, CERTIFICATE), "the certificate")
+        if not certs:
             raise Refused("no certificate in the certificate annotation")
-        chain = _certificates(notes[CHAIN], "the chain") if isinstance(notes.get(CHAIN), str) else []
+        cert = certs[0]
+        chain = (
+            _certificates(notes[CHAIN], "the chain") if isinstance(notes.get(CHAIN), str) else []
+        )
         entry = _log_entry(_annotation(notes, BUNDLE))
         _check_set(entry, root)
         _check_body(entry, cert, signature, payload)

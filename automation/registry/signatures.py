@@ -20,7 +20,8 @@ import binascii
 import contextlib
 import json
 from collections import OrderedDict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -98,14 +99,14 @@ def _names_digest(payload: bytes, digest: str) -> bool:
     return bool(named == digest and kind == SIGNATURE_TYPE)
 
 
-def _candidates(manifest_body: bytes) -> list[tuple[str, bytes]]:
-    """(payload digest, signature) of each simple-signing layer, bounded."""
+def _candidates(manifest_body: bytes) -> list[tuple[str, bytes, dict[str, Any]]]:
+    """(payload digest, signature, annotations) of each simple-signing layer, bounded."""
     try:
         doc = json.loads(manifest_body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return []
     layers = doc.get("layers") if isinstance(doc, dict) else None
-    found: list[tuple[str, bytes]] = []
+    found: list[tuple[str, bytes, dict[str, Any]]] = []
     for layer in (layers if isinstance(layers, list) else [])[:MAX_LAYERS]:
         if not isinstance(layer, dict) or layer.get("mediaType") != SIMPLE_SIGNING:
             continue
@@ -115,25 +116,59 @@ def _candidates(manifest_body: bytes) -> list[tuple[str, bytes]]:
             continue
         if not isinstance(encoded, str) or len(encoded) > MAX_SIGNATURE:
             continue
+        assert isinstance(notes, dict)  # a str was read from it above
         try:
-            found.append((digest, base64.b64decode(encoded, validate=True)))
+            found.append((digest, base64.b64decode(encoded, validate=True), dict(notes)))
         except binascii.Error:
             continue
     return found
 
 
+class Verifier(Protocol):
+    """What a signature must satisfy: public keys, or a keyless identity and trust root."""
+
+    @property
+    def fingerprint(self) -> frozenset[bytes]:
+        """What a verified signature is remembered under (same value: same question)."""
+        ...
+
+    def problem(self, payload: bytes, signature: bytes, notes: dict[str, Any]) -> str | None:
+        """None when the layer's signature is valid, else why not ("" when nothing to say)."""
+        ...
+
+
+@dataclass(frozen=True)
+class KeyVerifier:
+    """Signed by one of these public keys."""
+
+    keys: tuple[PublicKey, ...]
+
+    @property
+    def fingerprint(self) -> frozenset[bytes]:
+        return key_ids(list(self.keys))
+
+    def problem(self, payload: bytes, signature: bytes, notes: dict[str, Any]) -> str | None:
+        return None if any(_verifies(k, signature, payload) for k in self.keys) else ""
+
+
 async def _verified(
-    client: Exchange, image: ImageName, digest: str, keys: list[PublicKey], body: bytes
-) -> tuple[bool, int]:
-    """Does this signature manifest hold a valid signature? And how many were checked."""
+    client: Exchange, image: ImageName, digest: str, verifier: Verifier, body: bytes
+) -> tuple[bool, int, list[str]]:
+    """Does this signature manifest hold a valid signature? How many were checked, and why
+    each one failed (where the verifier says)."""
     candidates = _candidates(body)
-    for payload_digest, signature in candidates:
+    reasons: list[str] = []
+    for payload_digest, signature, notes in candidates:
         payload = await fetch_blob(client, image, payload_digest)
         if len(payload) > MAX_PAYLOAD or not _names_digest(payload, digest):
+            reasons.append("the payload does not name this digest")
             continue
-        if any(_verifies(key, signature, payload) for key in keys):
-            return True, len(candidates)
-    return False, len(candidates)
+        problem = verifier.problem(payload, signature, notes)
+        if problem is None:
+            return True, len(candidates), reasons
+        if problem:
+            reasons.append(problem)
+    return False, len(candidates), reasons
 
 
 def key_ids(keys: list[PublicKey]) -> frozenset[bytes]:
@@ -169,43 +204,45 @@ async def signature_problem(
     client: Exchange,
     image: ImageName,
     digest: str,
-    keys: list[PublicKey],
+    keys: list[PublicKey] | Verifier,
     cache: VerifiedCache = VERIFIED,
 ) -> str | None:
-    """None when `image@digest` carries a valid signature by one of `keys`, else why not.
+    """None when `image@digest` carries a valid signature by one of `keys` (or one that
+    satisfies the verifier), else why not.
 
     Looks at cosign's `.sig` tag first, then at the OCI 1.1 referrers of type
     `application/vnd.dev.cosign.artifact.sig.v1+json` (cosign's referrers mode).
     """
-    remembered = (image.canonical, digest, key_ids(keys))
+    verifier = KeyVerifier(tuple(keys)) if isinstance(keys, list) else keys
+    remembered = (image.canonical, digest, verifier.fingerprint)
     if remembered in cache:
         return None
     cache.verifications += 1
-    problem = await _check(client, image, digest, keys)
+    problem = await _check(client, image, digest, verifier)
     if problem is None:
         cache.add(remembered)
     return problem
 
 
-async def _check(
-    client: Exchange, image: ImageName, digest: str, keys: list[PublicKey]
-) -> str | None:
-    manifests: list[bytes] = []
+async def _check(client: Exchange, image: ImageName, digest: str, verifier: Verifier) -> str | None:
+    checked, reasons = 0, list[str]()
+    tagged = False
     with contextlib.suppress(ManifestUnknownError):
-        manifests.append((await fetch_manifest(client, image, signature_tag(digest))).body)
-    checked = 0
-    if manifests:
-        ok, count = await _verified(client, image, digest, keys, manifests[0])
+        body = (await fetch_manifest(client, image, signature_tag(digest))).body
+        tagged = True
+    if tagged:
+        ok, checked, reasons = await _verified(client, image, digest, verifier, body)
         if ok:
             return None
-        checked += count
     found = await referrers(client, image, digest, SIGNATURE_ARTIFACT)
     for referrer in found:
         body = (await fetch_manifest(client, image, referrer)).body
-        ok, count = await _verified(client, image, digest, keys, body)
+        ok, count, why = await _verified(client, image, digest, verifier, body)
         if ok:
             return None
-        checked += count
-    if not manifests and not found:
+        checked, reasons = checked + count, reasons + why
+    if not tagged and not found:
         return "no signature"
-    return f"no valid signature ({checked} checked)"
+    # Key-based checks keep their terse reason; keyless ones say which step refused.
+    detail = f"; {reasons[-1]}" if reasons and not isinstance(verifier, KeyVerifier) else ""
+    return f"no valid signature ({checked} checked{detail})"

@@ -91,7 +91,10 @@ def _validity(entry: dict[str, Any], what: str) -> Validity:
     valid = entry.get("validFor") or {}
     if not isinstance(valid, dict):
         raise TrustRootError(f"trust root: {what}.validFor is not an object")
-    return Validity(_time(valid.get("start"), f"{what}.validFor.start"), _time(valid.get("end"), f"{what}.validFor.end"))
+    return Validity(
+        _time(valid.get("start"), f"{what}.validFor.start"),
+        _time(valid.get("end"), f"{what}.validFor.end"),
+    )
 
 
 def _entries(doc: dict[str, Any], field: str) -> list[dict[str, Any]]:
@@ -105,7 +108,9 @@ def _entries(doc: dict[str, Any], field: str) -> list[dict[str, Any]]:
 
 def _log(entry: dict[str, Any], what: str) -> TransparencyLog:
     key_doc = entry.get("publicKey") or {}
-    key_id = (entry.get("logId") or {}).get("keyId") if isinstance(entry.get("logId"), dict) else None
+    key_id = (
+        (entry.get("logId") or {}).get("keyId") if isinstance(entry.get("logId"), dict) else None
+    )
     if not isinstance(key_doc, dict):
         raise TrustRootError(f"trust root: {what}.publicKey is not an object")
     try:
@@ -114,7 +119,9 @@ def _log(entry: dict[str, Any], what: str) -> TransparencyLog:
         raise TrustRootError(f"trust root: {what}.publicKey is not a public key") from err
     if not isinstance(key, LogKey):
         raise TrustRootError(f"trust root: {what}.publicKey: unsupported key type")
-    return TransparencyLog(_bytes(key_id, f"{what}.logId.keyId"), key, _validity(key_doc, f"{what}.publicKey"))
+    return TransparencyLog(
+        _bytes(key_id, f"{what}.logId.keyId"), key, _validity(key_doc, f"{what}.publicKey")
+    )
 
 
 def _authority(entry: dict[str, Any], what: str) -> CertificateAuthority:
