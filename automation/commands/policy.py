@@ -82,6 +82,11 @@ def _gates_note(args: argparse.Namespace, policy: ImagePolicy) -> str | None:
         gates.append(f"minimum release age {format_duration(policy.min_release_age)}")
     if policy.signature_secret is not None:
         gates.append(f"signatures by the keys in Secret {policy.signature_secret}")
+    if policy.keyless_root_secret is not None:
+        who = ", ".join(f"{k} {v}" for k, v in policy.keyless_identity.items())
+        gates.append(
+            f"keyless signatures ({who}) under the trust root in Secret {policy.keyless_root_secret}"
+        )
     if not gates:
         return None
     note = (

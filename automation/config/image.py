@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
+import re2
 from pydantic import Field, field_validator, model_validator
 
 from automation.config.base import (
@@ -24,6 +25,13 @@ MIN_RELEASE_AGE = "image-automation.io/min-release-age"
 # Beyond Flux, likewise: a tag is eligible only when its digest carries a cosign signature by
 # one of the public keys (`*.pub` entries) of this Secret in the policy's namespace.
 VERIFY_SIGNATURES = "image-automation.io/verify-signatures"
+# Keyless (Fulcio certificate, Rekor entry) cosign signatures: the Secret whose
+# `trusted_root.json` entry is the trust root, and the identity, named as cosign's flags.
+VERIFY_TRUSTED_ROOT = "image-automation.io/verify-trusted-root"
+CERTIFICATE_IDENTITY = "image-automation.io/verify-certificate-identity"
+CERTIFICATE_IDENTITY_REGEXP = "image-automation.io/verify-certificate-identity-regexp"
+CERTIFICATE_OIDC_ISSUER = "image-automation.io/verify-certificate-oidc-issuer"
+CERTIFICATE_OIDC_ISSUER_REGEXP = "image-automation.io/verify-certificate-oidc-issuer-regexp"
 
 
 def check_image_address(value: str) -> str:
@@ -187,7 +195,33 @@ class ImagePolicy(Object):
                 parse_duration(text)
             except ValueError as err:
                 raise ValueError(f"metadata.annotations.{MIN_RELEASE_AGE}: {err}") from err
+        self._keyless_annotations()
         return self
+
+    def _keyless_annotations(self) -> None:
+        notes = self.metadata.annotations
+        named = [k for k in (CERTIFICATE_IDENTITY, CERTIFICATE_IDENTITY_REGEXP) if k in notes]
+        issuers = [
+            k for k in (CERTIFICATE_OIDC_ISSUER, CERTIFICATE_OIDC_ISSUER_REGEXP) if k in notes
+        ]
+        if VERIFY_TRUSTED_ROOT not in notes:
+            if named or issuers:
+                raise ValueError(
+                    f"metadata.annotations: {(named + issuers)[0]} needs {VERIFY_TRUSTED_ROOT}"
+                )
+            return
+        for group, pair in ((named, "identity"), (issuers, "oidc-issuer")):
+            if len(group) != 1:
+                raise ValueError(
+                    f"metadata.annotations.{VERIFY_TRUSTED_ROOT}: give exactly one of "
+                    f"verify-certificate-{pair} and verify-certificate-{pair}-regexp"
+                )
+        for key in (CERTIFICATE_IDENTITY_REGEXP, CERTIFICATE_OIDC_ISSUER_REGEXP):
+            if key in notes:
+                try:
+                    re2.compile(notes[key])
+                except re2.error as err:
+                    raise ValueError(f"metadata.annotations.{key}: invalid regexp: {err}") from err
 
     @property
     def min_release_age(self) -> timedelta | None:
@@ -199,6 +233,23 @@ class ImagePolicy(Object):
     def signature_secret(self) -> str | None:
         """The Secret holding the cosign public keys signatures must verify with."""
         return self.metadata.annotations.get(VERIFY_SIGNATURES) or None
+
+    @property
+    def keyless_root_secret(self) -> str | None:
+        """The Secret whose `trusted_root.json` keyless signatures are verified against."""
+        return self.metadata.annotations.get(VERIFY_TRUSTED_ROOT) or None
+
+    @property
+    def keyless_identity(self) -> dict[str, str]:
+        """The certificate identity and issuer annotations, by cosign flag name."""
+        notes = self.metadata.annotations
+        keys = (
+            CERTIFICATE_IDENTITY,
+            CERTIFICATE_IDENTITY_REGEXP,
+            CERTIFICATE_OIDC_ISSUER,
+            CERTIFICATE_OIDC_ISSUER_REGEXP,
+        )
+        return {k.rsplit("/verify-", 1)[1]: notes[k] for k in keys if k in notes}
 
     @property
     def repository_namespace(self) -> str:

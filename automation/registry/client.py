@@ -302,7 +302,7 @@ class RegistryClient:
         return await created.image_created(self, image, tag)
 
     async def signature_problem(
-        self, image: ImageName, digest: str, keys: list[signatures.PublicKey]
+        self, image: ImageName, digest: str, keys: list[signatures.PublicKey] | signatures.Verifier
     ) -> str | None:
         """None when `image@digest` is cosign-signed by one of `keys`, else why not."""
         self._check(image)

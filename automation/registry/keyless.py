@@ -341,3 +341,21 @@ def keyless_problem(
     except Refused as refused:
         return str(refused)
     return None
+
+
+@dataclass(frozen=True)
+class KeylessVerifier:
+    """A `signatures.Verifier`: keyless signatures by `identity` under `root`. `source` is the
+    trust root file's bytes, part of what a verified signature is remembered under."""
+
+    root: TrustRoot
+    identity: Identity
+    source: bytes
+
+    @property
+    def fingerprint(self) -> frozenset[bytes]:
+        wanted = repr(self.identity).encode()
+        return frozenset({b"keyless:" + hashlib.sha256(self.source).digest() + wanted})
+
+    def problem(self, payload: bytes, signature: bytes, notes: dict[str, Any]) -> str | None:
+        return keyless_problem(payload, signature, notes, self.root, self.identity)

@@ -12,7 +12,12 @@ from functools import partial
 
 from automation.config.base import Object
 from automation.config.config import Config
-from automation.config.image import VERIFY_SIGNATURES, ImagePolicy, ImageRepository
+from automation.config.image import (
+    VERIFY_SIGNATURES,
+    VERIFY_TRUSTED_ROOT,
+    ImagePolicy,
+    ImageRepository,
+)
 from automation.config.source import GitRepository
 from automation.config.update import ImageUpdateAutomation
 from automation.errors import AutomationError, ConfigError
@@ -89,6 +94,9 @@ def _check_policy(config: Config, policy: ImagePolicy) -> Iterator[ConfigError]:
     if policy.signature_secret is not None:
         field = f"metadata.annotations.{VERIFY_SIGNATURES}"
         yield from _secret_refs(config, policy, {field: policy.signature_secret})
+    if policy.keyless_root_secret is not None:
+        field = f"metadata.annotations.{VERIFY_TRUSTED_ROOT}"
+        yield from _secret_refs(config, policy, {field: policy.keyless_root_secret})
     choice = spec.policy
     field = f"spec.policy.{choice.kind}" + (".range" if choice.semver else ".order")
     rng = choice.semver.range if choice.semver else None

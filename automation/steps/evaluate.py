@@ -61,7 +61,8 @@ def is_due(
     """
     if force or record is None or record.latest_ref is None or record.last_error:
         return True
-    if policy.min_release_age is not None or policy.signature_secret is not None:
+    gated = policy.signature_secret or policy.keyless_root_secret
+    if policy.min_release_age is not None or gated is not None:
         return True
     if record.repository_revision != repo_revision or record.spec_hash != current_hash:
         return True

@@ -17,9 +17,12 @@ from automation.config import Config, ImagePolicy, ImageRepository
 from automation.config.duration import format_duration
 from automation.errors import NoMatchingTagError
 from automation.policy import select_latest
-from automation.registry.signatures import PublicKey, load_keys
+from automation.registry.keyless import Identity, KeylessVerifier
+from automation.registry.signatures import PublicKey, Verifier, load_keys
+from automation.registry.trustroot import load_trust_root
 
 MAX_HELD = 20
+TRUSTED_ROOT_ENTRY = "trusted_root.json"
 
 # tag -> why it is not eligible, or None
 Gate = Callable[[str], Awaitable[str | None]]
@@ -31,7 +34,7 @@ class Inspector(Protocol):
     async def created(self, repo: ImageRepository, tag: str) -> datetime | None: ...
 
     async def signature_problem(
-        self, repo: ImageRepository, tag: str, keys: list[PublicKey]
+        self, repo: ImageRepository, tag: str, keys: list[PublicKey] | Verifier
     ) -> str | None: ...
 
 
@@ -62,6 +65,14 @@ def build_gates(
             return None if problem is None else f"not signed: {problem}"
 
         gates.append(signed)
+    keyless = _keyless_verifier(config, policy)
+    if keyless is not None:
+
+        async def signed_keyless(tag: str) -> str | None:
+            problem = await inspector.signature_problem(repo, tag, keyless)
+            return None if problem is None else f"not signed keyless: {problem}"
+
+        gates.append(signed_keyless)
     minimum = policy.min_release_age
     if minimum is not None:
         limit = format_duration(minimum)
@@ -76,6 +87,25 @@ def build_gates(
 
         gates.append(old_enough)
     return gates
+
+
+def _keyless_verifier(config: Config, policy: ImagePolicy) -> KeylessVerifier | None:
+    """The trust root (a Secret's `trusted_root.json`) and identity the annotations name."""
+    secret_name = policy.keyless_root_secret
+    if secret_name is None:
+        return None
+    secret = config.secret(policy.metadata.namespace, secret_name, needed_by=policy)
+    data = secret.values.get(TRUSTED_ROOT_ENTRY)
+    if data is None:
+        raise NoMatchingTagError(f"Secret {secret_name} holds no {TRUSTED_ROOT_ENTRY}")
+    wanted = policy.keyless_identity
+    identity = Identity(
+        subject=wanted.get("certificate-identity"),
+        subject_regexp=wanted.get("certificate-identity-regexp"),
+        issuer=wanted.get("certificate-oidc-issuer"),
+        issuer_regexp=wanted.get("certificate-oidc-issuer-regexp"),
+    )
+    return KeylessVerifier(load_trust_root(data), identity, data)
 
 
 def held_note(held: list[str]) -> str:

@@ -26,7 +26,7 @@ from automation.registry import (
     scan_many,
 )
 from automation.registry.credentials import docker_config_path
-from automation.registry.signatures import PublicKey
+from automation.registry.signatures import PublicKey, Verifier
 from automation.state import ScanRecord, StateStore
 from automation.steps.due import SLACK, spec_hash
 
@@ -249,7 +249,7 @@ class DigestResolver:
         return (await client.image_created(image, tag))[1]
 
     async def signature_problem(
-        self, repo: ImageRepository, tag: str, keys: list[PublicKey]
+        self, repo: ImageRepository, tag: str, keys: list[PublicKey] | Verifier
     ) -> str | None:
         """None when `<spec.image>:tag` is cosign-signed by one of `keys`, else why not."""
         client, image = self._client(repo)
