@@ -84,9 +84,8 @@ def _gates_note(args: argparse.Namespace, policy: ImagePolicy) -> str | None:
         gates.append(f"signatures by the keys in Secret {policy.signature_secret}")
     if policy.keyless_root_secret is not None:
         who = ", ".join(f"{k} {v}" for k, v in policy.keyless_identity.items())
-        gates.append(
-            f"keyless signatures ({who}) under the trust root in Secret {policy.keyless_root_secret}"
-        )
+        root = policy.keyless_root_secret
+        gates.append(f"keyless signatures ({who}) under the trust root in Secret {root}")
     if not gates:
         return None
     note = (
