@@ -72,6 +72,18 @@ class Identity:
         pattern = re2.compile(self.subject_regexp or "")
         return any(pattern.search(name) for name in names)
 
+    @property
+    def wanted_subject(self) -> str:
+        if self.subject is not None:
+            return f"is not {self.subject}"
+        return f"does not match /{self.subject_regexp}/"
+
+    @property
+    def wanted_issuer(self) -> str:
+        if self.issuer is not None:
+            return f"is not {self.issuer}"
+        return f"does not match /{self.issuer_regexp}/"
+
     def issuer_matches(self, issuer: str) -> bool:
         if self.issuer is not None:
             return issuer == self.issuer
@@ -307,10 +319,10 @@ def _check_identity(cert: x509.Certificate, identity: Identity) -> None:
     """Step 5 (cosign CheckCertificatePolicy)."""
     issuer, names = _issuer(cert), _names(cert)
     if not identity.issuer_matches(issuer):
-        raise Refused(f"certificate issuer {issuer or '(none)'!r} is not the expected one")
+        raise Refused(f"certificate OIDC issuer {issuer or '(none)'} {identity.wanted_issuer}")
     if not identity.subject_matches(names):
         shown = ", ".join(names) or "(none)"
-        raise Refused(f"certificate identity [{shown}] is not the expected one")
+        raise Refused(f"certificate identity [{shown}] {identity.wanted_subject}")
 
 
 def keyless_problem(
