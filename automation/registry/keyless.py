@@ -213,9 +213,9 @@ def _check_chain(
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
         raise Refused(
-            f"the certificate was not valid when the signature was logged ({stamp}; valid "
+            f"the certificate was not valid when the signature was logged at {stamp}: valid "
             f"{cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ} to "
-            f"{cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ})"
+            f"{cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}"
         )
     authorities = [a for a in root.authorities if a.valid.covers(when)]
     if not authorities:

@@ -55,13 +55,15 @@ def _signature_manifest(
     server: RegistryServer,
     repo: str,
     digest: str,
-    key: SignKey,
+    key: SignKey | None,
     body: bytes | None,
     signature: bytes | None,
     extra: dict[str, Any],
+    notes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     data = body if body is not None else payload(f"{server.host}/{repo}", digest)
-    sig = signature if signature is not None else sign_bytes(key, data)
+    assert signature is not None or key is not None
+    sig = signature if signature is not None else sign_bytes(key, data)  # type: ignore[arg-type]
     config = b"{}"
     with server.client() as http:
         images.upload_blob(http, repo, config, skip_existing=True)
@@ -81,7 +83,8 @@ def _signature_manifest(
                 "size": len(data),
                 "annotations": {
                     "dev.cosignproject.cosign/signature": base64.b64encode(sig).decode()
-                },
+                }
+                | (notes or {}),
             }
         ],
     } | extra
@@ -91,14 +94,16 @@ def push_signature(
     server: RegistryServer,
     repo: str,
     digest: str,
-    key: SignKey,
+    key: SignKey | None,
     *,
     body: bytes | None = None,
     signature: bytes | None = None,
+    notes: dict[str, str] | None = None,
 ) -> str:
-    """Sign `repo@digest` with `key` (or push the given payload/signature, to tamper) and push
-    it under cosign's `.sig` tag; returns that tag."""
-    manifest = _signature_manifest(server, repo, digest, key, body, signature, {})
+    """Sign `repo@digest` with `key` (or push the given payload/signature, to tamper, with
+    more layer annotations such as keyless ones) and push it under cosign's `.sig` tag;
+    returns that tag."""
+    manifest = _signature_manifest(server, repo, digest, key, body, signature, {}, notes)
     tag = digest.replace(":", "-", 1) + ".sig"
     with server.client() as http:
         images.put_manifest(http, repo, tag, json.dumps(manifest).encode(), images.OCI_MANIFEST)
@@ -111,10 +116,11 @@ SIGNATURE_ARTIFACT = "application/vnd.dev.cosign.artifact.sig.v1+json"
 def push_referrer_signature(
     server: RegistryServer,
     subject: images.PushedImage,
-    key: SignKey,
+    key: SignKey | None,
     *,
     body: bytes | None = None,
     signature: bytes | None = None,
+    notes: dict[str, str] | None = None,
 ) -> str:
     """Sign as cosign's OCI 1.1 referrers mode does: a manifest with `artifactType` and
     `subject`, pushed by digest, listed in the referrers tag schema's index `sha256-<hex>`
@@ -129,7 +135,7 @@ def push_referrer_signature(
         },
     }
     manifest = json.dumps(
-        _signature_manifest(server, repo, digest, key, body, signature, extra)
+        _signature_manifest(server, repo, digest, key, body, signature, extra, notes)
     ).encode()
     tag = digest.replace(":", "-", 1)
     with server.client() as http:

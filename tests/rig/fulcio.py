@@ -92,6 +92,10 @@ class Sigstore:
             "sigstore-test intermediate", self.ca_key, (self.root, self.root_key)
         )
 
+    @property
+    def rekor_log_id(self) -> str:
+        return hashlib.sha256(_spki(self.rekor_key.public_key())).hexdigest()
+
     def _sct_list(self, tbs: bytes, when: datetime) -> bytes:
         """A SignedCertificateTimestampList (RFC 6962 section 3.3) of one SCT over `tbs`."""
         millis = int(when.timestamp() * 1000)
