@@ -71,10 +71,10 @@ def sign(
     pushed: images.PushedImage,
     who: str = WHO,
     issuer: str = ISSUER,
-    **options: datetime,
+    cert_start: datetime | None = None,
 ) -> None:
     body = cosign.payload(f"{server.host}/{pushed.repo}", pushed.digest)
-    signed = world.sign(body, who, issuer, SIGNED_AT, **options)
+    signed = world.sign(body, who, issuer, SIGNED_AT, cert_start=cert_start)
     cosign.push_signature(
         server,
         pushed.repo,
