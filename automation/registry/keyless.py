@@ -250,9 +250,12 @@ def _check_chain(
     return path[1]
 
 
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
 def _milliseconds(when: datetime) -> int:
-    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-    delta = aware - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = _aware(when) - datetime(1970, 1, 1, tzinfo=UTC)
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
 
@@ -270,7 +273,7 @@ def _check_sct(cert: x509.Certificate, issuer: x509.Certificate, root: TrustRoot
     tbs = cert.tbs_precertificate_bytes
     for sct in list(scts)[:MAX_CHAIN]:
         log = root.ct_log(sct.log_id)
-        if log is None:
+        if log is None or not log.valid.covers(_aware(sct.timestamp)):
             continue
         signed = (
             struct.pack(">BBQH", 0, 0, _milliseconds(sct.timestamp), 1)
