@@ -149,8 +149,11 @@ def test_only_the_expected_identity_is_selected(
     assert "1.2.0 (not signed keyless: no valid signature (1 checked; certificate OIDC" in note
 
 
-def test_a_ca_not_in_the_trust_root_is_refused(registry: RegistryServer, tmp_path: Path) -> None:
-    """Same logs, another CA: the certificate chain is what refuses it."""
+def test_a_ca_not_in_the_trust_root_is_refused(
+    registry: RegistryServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Same logs, another CA: the certificate chain is what refuses it, and `get policies`
+    says so."""
     world, stranger = Sigstore(), Sigstore()
     repo = images.unique_repo("keyless")
     pushed = images.push_image(registry, repo, "1.0.0")
@@ -159,6 +162,14 @@ def test_a_ca_not_in_the_trust_root_is_refused(registry: RegistryServer, tmp_pat
     tag, message = evaluate(tmp_path, path)
     assert tag is None
     assert "the certificate does not chain to the trust root" in message
+    args = ["get", "policies", str(path), "--state", str(tmp_path / "s.db"), "-o", "json"]
+    assert main(args) == 0
+    (item,) = json.loads(capsys.readouterr().out)["items"]
+    shown = item["status"]["conditions"][0]["message"]
+    assert shown.startswith(
+        "no eligible tag; held back: 1.0.0 (not signed keyless: no valid signature (1 checked; "
+        "the certificate does not chain to the trust root: "
+    )
     path = write(tmp_path, registry.host, repo, world.trusted_root(), IDENTITY)
     assert evaluate(tmp_path, path)[0] == "1.0.0"
 
