@@ -219,6 +219,51 @@ class Sigstore:
             },
         )
 
+    def sigstore_bundle(self, signed: Signed, payload: bytes) -> str:
+        """The same signature as a Sigstore bundle (v0.1) for the `sigstore` package, which
+        also wants a Merkle inclusion proof: this entry as the only leaf of the log, with a
+        checkpoint (a signed note, github.com/transparency-dev/formats log/README.md)."""
+        rekor = json.loads(signed.annotations["dev.sigstore.cosign/bundle"])
+        body = base64.b64decode(rekor["Payload"]["body"])
+        cert = x509.load_pem_x509_certificate(
+            signed.annotations["dev.sigstore.cosign/certificate"].encode()
+        )
+        root_hash = base64.b64encode(hashlib.sha256(b"\x00" + body).digest()).decode()
+        key_id = bytes.fromhex(rekor["Payload"]["logID"])
+        note = f"test-log - 1\n1\n{root_hash}\n"
+        note_sig = self.rekor_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
+        stamp = base64.b64encode(key_id[:4] + note_sig).decode()
+        entry = {
+            "logIndex": str(rekor["Payload"]["logIndex"]),
+            "logId": {"keyId": base64.b64encode(key_id).decode()},
+            "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+            "integratedTime": str(rekor["Payload"]["integratedTime"]),
+            "inclusionPromise": {"signedEntryTimestamp": rekor["SignedEntryTimestamp"]},
+            "inclusionProof": {
+                "logIndex": "0",
+                "rootHash": root_hash,
+                "treeSize": "1",
+                "hashes": [],
+                "checkpoint": {"envelope": f"{note}\n\u2014 test-log {stamp}\n"},
+            },
+            "canonicalizedBody": rekor["Payload"]["body"],
+        }
+        der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+        digest = base64.b64encode(hashlib.sha256(payload).digest()).decode()
+        return json.dumps(
+            {
+                "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
+                "verificationMaterial": {
+                    "x509CertificateChain": {"certificates": [{"rawBytes": der}]},
+                    "tlogEntries": [entry],
+                },
+                "messageSignature": {
+                    "messageDigest": {"algorithm": "SHA2_256", "digest": digest},
+                    "signature": base64.b64encode(signed.signature).decode(),
+                },
+            }
+        )
+
     def trusted_root(self, ca: Sigstore | None = None) -> bytes:
         """This world as a sigstore TrustedRoot JSON (trusted_root.json); with `ca`, that
         world's certificate authority instead of this one's."""
