@@ -21,6 +21,7 @@ from automation.registry.keyless import Identity, keyless_problem
 from automation.registry.signatures import VERIFIED
 from automation.registry.trustroot import TrustRootError, load_trust_root
 from automation.state import open_store
+from automation.steps.crosscheck import crosscheck
 from automation.steps.cycle import refresh_cycle
 from tests.rig import cosign, images
 from tests.rig.fulcio import Signed, Sigstore
@@ -320,3 +321,13 @@ def test_keyless_annotations_are_checked(
     )
     with pytest.raises(ConfigErrors, match=message):
         load_config([tmp_path / "p.yaml"])
+
+
+def test_config_check_names_a_missing_trust_root_secret(tmp_path: Path) -> None:
+    path = write(tmp_path, "127.0.0.1:1", "x/y", b"{}", IDENTITY)
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text(secrets.read_text().replace("name: sigstore", "name: other"))
+    config = load_config([path], [secrets])
+    found = [(e.field, e.message) for e in crosscheck(config)]
+    assert [f for f, _ in found] == ["metadata.annotations.image-automation.io/verify-trusted-root"]
+    assert "Secret apps/sigstore not found" in found[0][1]
