@@ -166,6 +166,44 @@ class Sigstore:
         )
         return build([value])
 
+    def _logged(self, body: dict[str, Any], integrated: datetime) -> dict[str, Any]:
+        """cosign's RekorBundle: the entry and Rekor's signed entry timestamp over it."""
+        entry = {
+            "body": base64.b64encode(json.dumps(body).encode()).decode(),
+            "integratedTime": int(integrated.timestamp()),
+            "logID": self.rekor_log_id,
+            "logIndex": 42,
+        }
+        canonical = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode()
+        set_sig = self.rekor_key.sign(canonical, ec.ECDSA(hashes.SHA256()))
+        return {"SignedEntryTimestamp": base64.b64encode(set_sig).decode(), "Payload": entry}
+
+    def _tlog_entry(self, rekor: dict[str, Any], kind: str) -> dict[str, Any]:
+        """A protobuf-specs TransparencyLogEntry, with the Merkle inclusion proof the
+        `sigstore` package wants: this entry as the only leaf of the log, with a checkpoint
+        (a signed note, github.com/transparency-dev/formats log/README.md)."""
+        body = base64.b64decode(rekor["Payload"]["body"])
+        root_hash = base64.b64encode(hashlib.sha256(b"\x00" + body).digest()).decode()
+        key_id = bytes.fromhex(rekor["Payload"]["logID"])
+        note = f"test-log - 1\n1\n{root_hash}\n"
+        note_sig = self.rekor_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
+        stamp = base64.b64encode(key_id[:4] + note_sig).decode()
+        return {
+            "logIndex": str(rekor["Payload"]["logIndex"]),
+            "logId": {"keyId": base64.b64encode(key_id).decode()},
+            "kindVersion": {"kind": kind, "version": "0.0.1"},
+            "integratedTime": str(rekor["Payload"]["integratedTime"]),
+            "inclusionPromise": {"signedEntryTimestamp": rekor["SignedEntryTimestamp"]},
+            "inclusionProof": {
+                "logIndex": "0",
+                "rootHash": root_hash,
+                "treeSize": "1",
+                "hashes": [],
+                "checkpoint": {"envelope": f"{note}\n\u2014 test-log {stamp}\n"},
+            },
+            "canonicalizedBody": rekor["Payload"]["body"],
+        }
+
     def rekor_bundle(
         self, cert: x509.Certificate, signature: bytes, payload: bytes, integrated: datetime
     ) -> dict[str, Any]:
@@ -183,15 +221,7 @@ class Sigstore:
                 },
             },
         }
-        entry = {
-            "body": base64.b64encode(json.dumps(body).encode()).decode(),
-            "integratedTime": int(integrated.timestamp()),
-            "logID": hashlib.sha256(_spki(self.rekor_key.public_key())).hexdigest(),
-            "logIndex": 42,
-        }
-        canonical = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode()
-        set_sig = self.rekor_key.sign(canonical, ec.ECDSA(hashes.SHA256()))
-        return {"SignedEntryTimestamp": base64.b64encode(set_sig).decode(), "Payload": entry}
+        return self._logged(body, integrated)
 
     def sign(
         self,
@@ -220,34 +250,11 @@ class Sigstore:
         )
 
     def sigstore_bundle(self, signed: Signed, payload: bytes) -> str:
-        """The same signature as a Sigstore bundle (v0.1) for the `sigstore` package, which
-        also wants a Merkle inclusion proof: this entry as the only leaf of the log, with a
-        checkpoint (a signed note, github.com/transparency-dev/formats log/README.md)."""
+        """The same signature as a Sigstore bundle (v0.1) for the `sigstore` package."""
         rekor = json.loads(signed.annotations["dev.sigstore.cosign/bundle"])
-        body = base64.b64decode(rekor["Payload"]["body"])
         cert = x509.load_pem_x509_certificate(
             signed.annotations["dev.sigstore.cosign/certificate"].encode()
         )
-        root_hash = base64.b64encode(hashlib.sha256(b"\x00" + body).digest()).decode()
-        key_id = bytes.fromhex(rekor["Payload"]["logID"])
-        note = f"test-log - 1\n1\n{root_hash}\n"
-        note_sig = self.rekor_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
-        stamp = base64.b64encode(key_id[:4] + note_sig).decode()
-        entry = {
-            "logIndex": str(rekor["Payload"]["logIndex"]),
-            "logId": {"keyId": base64.b64encode(key_id).decode()},
-            "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
-            "integratedTime": str(rekor["Payload"]["integratedTime"]),
-            "inclusionPromise": {"signedEntryTimestamp": rekor["SignedEntryTimestamp"]},
-            "inclusionProof": {
-                "logIndex": "0",
-                "rootHash": root_hash,
-                "treeSize": "1",
-                "hashes": [],
-                "checkpoint": {"envelope": f"{note}\n\u2014 test-log {stamp}\n"},
-            },
-            "canonicalizedBody": rekor["Payload"]["body"],
-        }
         der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
         digest = base64.b64encode(hashlib.sha256(payload).digest()).decode()
         return json.dumps(
@@ -255,7 +262,7 @@ class Sigstore:
                 "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
                 "verificationMaterial": {
                     "x509CertificateChain": {"certificates": [{"rawBytes": der}]},
-                    "tlogEntries": [entry],
+                    "tlogEntries": [self._tlog_entry(rekor, "hashedrekord")],
                 },
                 "messageSignature": {
                     "messageDigest": {"algorithm": "SHA2_256", "digest": digest},
@@ -263,6 +270,59 @@ class Sigstore:
                 },
             }
         )
+
+    def dsse_bundle(
+        self,
+        statement: bytes,
+        identity: str,
+        issuer: str,
+        when: datetime,
+        *,
+        cert_start: datetime | None = None,
+    ) -> bytes:
+        """A Sigstore bundle v0.3 with a DSSE envelope of an in-toto `statement`, logged as a
+        Rekor `dsse` v0.0.1 entry: what `cosign sign --new-bundle-format` attaches."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        start = cert_start or when - timedelta(minutes=1)
+        cert = self.certificate(key, identity, issuer, start)
+        kind = "application/vnd.in-toto+json"
+        pae = f"DSSEv1 {len(kind)} {kind} {len(statement)} ".encode() + statement
+        signature = key.sign(pae, ec.ECDSA(hashes.SHA256()))
+        envelope = {
+            "payload": base64.b64encode(statement).decode(),
+            "payloadType": kind,
+            "signatures": [{"sig": base64.b64encode(signature).decode()}],
+        }
+        body = {
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "envelopeHash": {
+                    "algorithm": "sha256",
+                    "value": hashlib.sha256(json.dumps(envelope).encode()).hexdigest(),
+                },
+                "payloadHash": {
+                    "algorithm": "sha256",
+                    "value": hashlib.sha256(statement).hexdigest(),
+                },
+                "signatures": [
+                    {
+                        "signature": base64.b64encode(signature).decode(),
+                        "verifier": base64.b64encode(_pem(cert).encode()).decode(),
+                    }
+                ],
+            },
+        }
+        der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+        doc = {
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "certificate": {"rawBytes": der},
+                "tlogEntries": [self._tlog_entry(self._logged(body, when), "dsse")],
+            },
+            "dsseEnvelope": envelope,
+        }
+        return json.dumps(doc).encode()
 
     def trusted_root(self, ca: Sigstore | None = None) -> bytes:
         """This world as a sigstore TrustedRoot JSON (trusted_root.json); with `ca`, that
