@@ -271,59 +271,6 @@ class Sigstore:
             }
         )
 
-    def dsse_bundle(
-        self,
-        statement: bytes,
-        identity: str,
-        issuer: str,
-        when: datetime,
-        *,
-        cert_start: datetime | None = None,
-    ) -> bytes:
-        """A Sigstore bundle v0.3 with a DSSE envelope of an in-toto `statement`, logged as a
-        Rekor `dsse` v0.0.1 entry: what `cosign sign --new-bundle-format` attaches."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        start = cert_start or when - timedelta(minutes=1)
-        cert = self.certificate(key, identity, issuer, start)
-        kind = "application/vnd.in-toto+json"
-        pae = f"DSSEv1 {len(kind)} {kind} {len(statement)} ".encode() + statement
-        signature = key.sign(pae, ec.ECDSA(hashes.SHA256()))
-        envelope = {
-            "payload": base64.b64encode(statement).decode(),
-            "payloadType": kind,
-            "signatures": [{"sig": base64.b64encode(signature).decode()}],
-        }
-        body = {
-            "apiVersion": "0.0.1",
-            "kind": "dsse",
-            "spec": {
-                "envelopeHash": {
-                    "algorithm": "sha256",
-                    "value": hashlib.sha256(json.dumps(envelope).encode()).hexdigest(),
-                },
-                "payloadHash": {
-                    "algorithm": "sha256",
-                    "value": hashlib.sha256(statement).hexdigest(),
-                },
-                "signatures": [
-                    {
-                        "signature": base64.b64encode(signature).decode(),
-                        "verifier": base64.b64encode(_pem(cert).encode()).decode(),
-                    }
-                ],
-            },
-        }
-        der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
-        doc = {
-            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-            "verificationMaterial": {
-                "certificate": {"rawBytes": der},
-                "tlogEntries": [self._tlog_entry(self._logged(body, when), "dsse")],
-            },
-            "dsseEnvelope": envelope,
-        }
-        return json.dumps(doc).encode()
-
     def trusted_root(self, ca: Sigstore | None = None) -> bytes:
         """This world as a sigstore TrustedRoot JSON (trusted_root.json); with `ca`, that
         world's certificate authority instead of this one's."""
