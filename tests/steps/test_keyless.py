@@ -331,3 +331,12 @@ def test_config_check_names_a_missing_trust_root_secret(tmp_path: Path) -> None:
     found = [(e.field, e.message) for e in crosscheck(config)]
     assert [f for f, _ in found] == ["metadata.annotations.image-automation.io/verify-trusted-root"]
     assert "Secret apps/sigstore not found" in found[0][1]
+
+
+def test_a_bad_trust_root_is_the_policy_error(registry: RegistryServer, tmp_path: Path) -> None:
+    repo = images.unique_repo("keyless")
+    images.push_image(registry, repo, "1.0.0")
+    path = write(tmp_path, registry.host, repo, b'{"tlogs": 3}', IDENTITY)
+    tag, message = evaluate(tmp_path, path)
+    assert tag is None
+    assert "trust root: tlogs is not a list of objects" in message
