@@ -57,7 +57,7 @@ def write(tmp_path: Path, host: str, repo: str, root: bytes, wanted: dict[str, s
 
 
 def evaluate(tmp_path: Path, path: Path) -> tuple[str | None, str]:
-    config = load_config([path, tmp_path / "secrets.yaml"])
+    config = load_config([path], [tmp_path / "secrets.yaml"])  # Secrets from a secrets path
     store = open_store(tmp_path / "s.db")
     _, (outcome,), _ = asyncio.run(refresh_cycle(config, store, NOW, force=True, mirror=False))
     record = store.get_policy("apps/app")
