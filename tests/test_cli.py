@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from automation import __version__
-from automation.cli import main
+from automation.cli import COMMANDS, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,3 +42,59 @@ def test_python_dash_m_is_the_same_program() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["valid"] is True
+
+
+# What a fresh process has imported after the command ran (a fresh interpreter, so modules
+# loaded by other tests don't count).
+_IMPORTED = """
+import json, sys
+from automation.cli import COMMANDS, main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.__stderr__)
+"""
+_HEAVY = {"pygit2", "httpx", "httpcore", "apscheduler", "prometheus_client"}
+
+
+def _imported_after(*argv: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORTED, *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    modules: list[str] = json.loads(result.stderr.strip().splitlines()[-1])
+    return set(modules)
+
+
+def test_help_imports_no_command_and_no_heavy_library() -> None:
+    modules = _imported_after("--help")
+    tops = {name.split(".")[0] for name in modules}
+    assert not tops & (_HEAVY | {"jinja2", "ruamel", "pydantic", "re2"})
+    assert not [name for name in modules if name.startswith("automation.commands.")]
+
+
+def test_validate_imports_only_what_it_runs() -> None:
+    modules = _imported_after("validate", str(ROOT / "policies"))
+    assert "automation.commands.validate" in modules  # it did run
+    assert not {name.split(".")[0] for name in modules} & _HEAVY
+    assert [name for name in modules if name.startswith("automation.commands.")] == [
+        "automation.commands.common",
+        "automation.commands.validate",
+    ]
+
+
+def test_a_command_help_loads_that_command_only() -> None:
+    modules = _imported_after("history", "--help")
+    assert "automation.commands.history" in modules
+    assert "automation.commands.scan" not in modules
+    assert "httpx" not in modules
+
+
+def test_command_table_names_each_command_module() -> None:
+    for name, command in COMMANDS.items():
+        module = command.load()
+        assert module.__name__ == f"automation.commands.{name}"  # type: ignore[attr-defined]

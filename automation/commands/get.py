@@ -18,7 +18,6 @@ from automation.config import Config
 from automation.output import emit, table
 from automation.state import StateStore
 
-HELP = "show repositories, policies or automations with their status"
 RESOURCES = {
     "repositories": ("repository", "repositories", "imagerepositories", "imagerepository"),
     "policies": ("policy", "policies", "imagepolicies", "imagepolicy"),

@@ -8,8 +8,6 @@ from automation.commands.common import add_output_argument, add_state_argument, 
 from automation.errors import AutomationError, UsageError
 from automation.output import emit, table
 
-HELP = "list the generations of a policy's latestRef (time, ref, reason)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("policy", metavar="NAMESPACE/NAME", help="the ImagePolicy")

@@ -23,8 +23,6 @@ from automation.pinning.imageset import (
     resolve_images,
 )
 
-HELP = "resolve IMAGE:TAG... to digests and print a Tigera ImageSet (or a lock file)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="*", metavar="IMAGE:TAG", help="images of the release")

@@ -17,8 +17,6 @@ from automation.notify.delivery import Dispatcher, http_sender
 from automation.notify.event import Event
 from automation.notify.payloads import build
 
-HELP = "send a sample event to a notification Provider"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["test"])

@@ -19,8 +19,6 @@ from automation.pinning.access import access_from_args, add_registry_arguments
 from automation.pinning.report import PinReport
 from automation.pinning.run import pin_paths
 
-HELP = "pin image references in YAML files from tag to digest (name:tag@sha256:...)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or dirs")

@@ -20,8 +20,6 @@ from automation.errors import AutomationError, UsageError
 from automation.output import emit, table
 from automation.policy import explain
 
-HELP = "policy commands (test: try a policy on tags, offline)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="policy_command", metavar="test", required=True)

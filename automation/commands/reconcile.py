@@ -26,8 +26,6 @@ from automation.notify.notifier import Notifier
 from automation.output import emit
 from automation.reconcile import CycleReport, reconcile
 
-HELP = "run one cycle: scan, evaluate policies, update manifests, commit and push"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)

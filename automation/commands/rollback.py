@@ -12,8 +12,6 @@ from automation.commands.common import add_state_argument, state
 from automation.commands.history import policy_key
 from automation.errors import AutomationError, UsageError
 
-HELP = "pin a policy to an earlier generation of its history (or --release the pin)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("policy", metavar="NAMESPACE/NAME", help="the ImagePolicy")

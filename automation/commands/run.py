@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from automation.server import Endpoint
     from automation.server.listener import WebhookServer
 
-HELP = "run as a daemon: scan, evaluate and push on each object's interval"
 
 EPILOG = """\
 SOURCE is a file or directory of policy files, or a branch and folder of a git repository,

@@ -19,8 +19,6 @@ from automation.errors import UsageError
 from automation.output import emit, table
 from automation.steps.scan import scan_repositories
 
-HELP = "scan ImageRepositories (all that are due, or --name ns/name, or --force all)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)

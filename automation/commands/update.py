@@ -22,8 +22,6 @@ from automation.output import emit
 from automation.reference import LatestRef
 from automation.state import StateStore, ref_to_write
 
-HELP = "apply image refs to the marked YAML files under PATH (no git)"
-
 
 class PolicyKey(NamedTuple):
     namespace: str

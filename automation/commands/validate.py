@@ -11,8 +11,6 @@ from automation.errors import ConfigError, ConfigErrors
 from automation.output import emit
 from automation.steps.crosscheck import crosscheck
 
-HELP = "load and cross-check policy files (refs, names, regexes, semver ranges)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser, required=True)
