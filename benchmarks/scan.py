@@ -10,6 +10,11 @@ Seeding runs in a child process, so the peak RSS printed (target < 200 MB) is th
 process's own; `--workdir DIR` keeps the seeded storage for the next run.
 Best of `--rounds` alternating runs; ratio target <= 1.5.
 
+Then the same as whole fresh processes, cold (empty HOME, interleaved rounds, medians):
+`image-automation scan --force` over REPOS ImageRepository objects (default exclusion list)
+next to a bare httpx loop in a fresh interpreter (16 threads, GET tags/list + json.loads),
+the reference process. Target: scan <= 1.3x the reference, peak RSS about 74 MB.
+
     python benchmarks/scan.py [--repos 500] [--tags 100] [--rounds 3] [--workdir DIR]
 """
 
@@ -35,6 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from automation.reference import parse_repository
 from automation.registry import ScanOptions, ScanTarget, scan_many
 from automation.registry.options import DEFAULT_BURST, DEFAULT_RATE
+from benchmarks.coldrun import CLI, interleave, load_line, run_cold
+from benchmarks.coldrun import table as process_table
 from tests.rig import images
 from tests.rig.registry import RegistryServer, running_registry
 
@@ -129,12 +136,60 @@ def line(label: str, times: list[float]) -> str:
     return f"{label:<44} {min(times):.3f}s  (runs: {runs})"
 
 
+BARE_LOOP = """
+import json, sys
+from concurrent.futures import ThreadPoolExecutor
+import httpx
+base, names = sys.argv[1], sys.argv[2:]
+limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+with httpx.Client(base_url=base, limits=limits, timeout=60) as http:
+    def one(name):
+        response = http.get(f"/v2/{name}/tags/list")
+        response.raise_for_status()
+        return len(json.loads(response.content)["tags"])
+    with ThreadPoolExecutor(16) as pool:
+        total = sum(pool.map(one, names))
+assert total == %d, total
+"""
+
+
+def write_policies(directory: Path, host: str, repos: list[str]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    objects = [
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\n"
+        f"metadata:\n  name: {repo.replace('/', '-')}\n  namespace: bench\n"
+        f"spec:\n  image: {host}/{repo}\n  interval: 5m\n  insecure: true\n"
+        for repo in repos
+    ]
+    (directory / "repositories.yaml").write_text("---\n".join(objects))
+
+
+def whole_process(server: RegistryServer, repos: list[str], tags: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        policies = Path(tmp) / "policies"
+        write_policies(policies, server.host, repos)
+        bare = BARE_LOOP % (len(repos) * tags)
+        cases = {
+            "reference: bare httpx loop, 16 threads": lambda: run_cold(
+                [sys.executable, "-c", bare, server.url, *repos]
+            ),
+            "image-automation scan --force": lambda: run_cold(
+                [CLI, "scan", str(policies), "--force", "-o", "json"]
+            ),
+        }
+        results = interleave(cases, rounds)
+    for text in process_table(results, "reference: bare httpx loop, 16 threads", 1.3):
+        print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=int, default=500)
     parser.add_argument("--tags", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs; best of each")
     parser.add_argument("--workdir", type=Path, help="keep (and reuse) the seeded registry here")
+    parser.add_argument("--process-rounds", type=int, default=5, help="whole-process rounds")
+    parser.add_argument("--only-process", action="store_true", help="skip the in-process runs")
     args = parser.parse_args()
     default = ScanOptions(insecure=True)
     uncapped = ScanOptions(insecure=True, rate=None)
@@ -153,6 +208,10 @@ def main() -> None:
             marker.touch()
             elapsed = time.perf_counter() - started
             print(f"seeded {args.repos} repos x {args.tags} tags in {elapsed:.1f}s")
+        print(load_line())
+        whole_process(server, repos, args.tags, args.process_rounds)
+        if args.only_process:
+            return
         times: dict[str, list[float]] = {"floor": [], "default": [], "uncapped": []}
         runs: dict[str, Callable[[], Coroutine[Any, Any, tuple[float, int]]]] = {
             "floor": lambda: floor(server, repos, default.concurrency),
