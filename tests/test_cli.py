@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -81,7 +82,7 @@ def test_validate_imports_only_what_it_runs() -> None:
     modules = _imported_after("validate", str(ROOT / "policies"))
     assert "automation.commands.validate" in modules  # it did run
     assert not {name.split(".")[0] for name in modules} & _HEAVY
-    assert [name for name in modules if name.startswith("automation.commands.")] == [
+    assert sorted(name for name in modules if name.startswith("automation.commands.")) == [
         "automation.commands.common",
         "automation.commands.validate",
     ]
@@ -98,3 +99,15 @@ def test_command_table_names_each_command_module() -> None:
     for name, command in COMMANDS.items():
         module = command.load()
         assert module.__name__ == f"automation.commands.{name}"  # type: ignore[attr-defined]
+
+
+def test_every_command_module_is_in_the_table() -> None:
+    # A module of the commands package with both `add_arguments` and `run` is a command; one
+    # left out of the table would silently not be offered.
+    package = ROOT / "automation" / "commands"
+    commands = set()
+    for path in package.glob("*.py"):
+        module = importlib.import_module(f"automation.commands.{path.stem}")
+        if hasattr(module, "add_arguments") and hasattr(module, "run"):
+            commands.add(path.stem)
+    assert commands == set(COMMANDS)
