@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from automation.errors import AutomationError, RegistryTransientError
 from automation.reference import ImageName
 from automation.registry.client import RegistryClient
+from automation.registry.exclusion import ExclusionList, compiled_exclusions
 from automation.registry.options import ScanOptions
-from automation.registry.tags import ExclusionList
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ async def scan_repository(
     exclusions = (
         exclusion_list
         if isinstance(exclusion_list, ExclusionList)
-        else ExclusionList(exclusion_list)
+        else compiled_exclusions(tuple(exclusion_list))
     )
     timeout = client.options.timeout
     try:

@@ -4,25 +4,18 @@ In: raw strings from a `tags/list` body or a `Docker-Content-Digest` header.
 Out: only values matching the OCI grammar (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}` for tags,
 `<algorithm>:<hex>` of the right length for digests); everything else is dropped and
 reported, so a hostile registry can never smuggle text into a manifest.
-Also the `exclusionList` filter (RE2 semantics, unanchored search, like Flux).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import re2
-
-from automation.errors import StalledError
 
 TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 # Registered OCI digest algorithms and the length of their lower-case hex encoding.
 DIGEST_HEX_LENGTHS = {"sha256": 64, "sha512": 128}
 _HEX = re.compile(r"[a-f0-9]+")
-DEFAULT_EXCLUSION_LIST = ("^.*\\.sig$",)
 
 
 def is_valid_tag(tag: object) -> bool:
@@ -68,33 +61,3 @@ def _sample(item: object) -> str:
     if item is None or isinstance(item, bool | int | float):
         return repr(item)[:80]
     return f"<{type(item).__name__}>"
-
-
-class InvalidExclusionError(StalledError):
-    """An `exclusionList` entry is not a valid RE2 expression."""
-
-
-class ExclusionList:
-    """Tags matching any pattern (unanchored search) are dropped; empty means the default."""
-
-    def __init__(self, patterns: Sequence[str] = ()) -> None:
-        self.patterns = tuple(patterns) or DEFAULT_EXCLUSION_LIST
-        self._compiled = [self._compile(p) for p in self.patterns]
-
-    @staticmethod
-    def _compile(pattern: str) -> Any:
-        try:
-            return re2.compile(pattern)
-        except re2.error as err:
-            reason = err.args[0] if err.args else err
-            if isinstance(reason, bytes):
-                reason = reason.decode("utf-8", "replace")
-            raise InvalidExclusionError(
-                f"exclusionList: invalid regular expression {pattern!r}: {reason}"
-            ) from err
-
-    def excludes(self, tag: str) -> bool:
-        return any(regex.search(tag) for regex in self._compiled)
-
-    def apply(self, tags: Iterable[str]) -> list[str]:
-        return [tag for tag in tags if not self.excludes(tag)]

@@ -17,9 +17,9 @@ from automation.registry import (
     scan_many,
     scan_repository,
 )
+from automation.registry.exclusion import InvalidExclusionError
 from automation.registry.faults import RegistryDataError
 from automation.registry.scan import summarise
-from automation.registry.tags import InvalidExclusionError
 from tests.registry.mock_registry import HOST, FakeSleep, image, mock_client, tags_body
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""OCI tag and digest grammar, and the exclusionList filter."""
+"""OCI tag and digest grammar."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from hypothesis import strategies as st
 
 from automation.registry.tags import (
     CheckedTags,
-    ExclusionList,
-    InvalidExclusionError,
     check_tags,
     is_valid_digest,
     is_valid_tag,
@@ -62,23 +60,6 @@ def test_check_tags_keeps_exactly_the_grammatical_strings(raw: list[object]) -> 
     assert checked.valid == [t for t in raw if is_valid_tag(t)]
     assert checked.dropped == len(raw) - len(checked.valid)
     assert len(checked.dropped_samples) == min(5, checked.dropped)
-
-
-def test_empty_exclusion_list_means_the_default_sig_filter() -> None:
-    assert ExclusionList().apply(["1.0", "sha256-abc.sig", "sig"]) == ["1.0", "sig"]
-
-
-def test_user_exclusion_list_replaces_the_default_and_searches_unanchored() -> None:
-    exclusions = ExclusionList(["alpha", "^rc"])
-    assert exclusions.apply(["1.0-alpha.1", "rc1", "1.0-rc1", "0.1.1.sig"]) == [
-        "1.0-rc1",
-        "0.1.1.sig",
-    ]
-
-
-def test_invalid_exclusion_regex_is_stalled_and_names_the_pattern() -> None:
-    with pytest.raises(InvalidExclusionError, match=r"invalid regular expression '\(\?=x\)'"):
-        ExclusionList(["(?=x)"])  # lookahead: not RE2
 
 
 def test_a_deeply_nested_tag_entry_is_dropped_without_its_repr() -> None:
