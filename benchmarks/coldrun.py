@@ -69,7 +69,9 @@ def run_cold(argv: Sequence[str], cwd: Path | None = None, env: Mapping[str, str
 
 
 def interleave(
-    cases: Mapping[str, Callable[[], Runs]], rounds: int, before: Callable[[], object] = lambda: None
+    cases: Mapping[str, Callable[[], Runs]],
+    rounds: int,
+    before: Callable[[], object] = lambda: None,
 ) -> dict[str, Runs]:
     """`rounds` rounds, each running every case once in turn."""
     results = {label: Runs() for label in cases}
