@@ -17,8 +17,15 @@ before each timed run, as minutes pass between runs in practice.
 
 Targets: full run <= 3x the read time, no-change run <= 1.5x.
 
+Then the same as whole fresh processes, cold (empty HOME, interleaved rounds, medians; see
+coldrun.py), as a user or CI job runs it: `image-automation update DIR --ref ...` with one
+`--ref` per marked policy, a new version each round, then the same command again (nothing
+to change), next to the reference process: a fresh interpreter that walks the tree and reads
+every file once. Targets: update <= 2x the reference, the no-change run <= 1.3x.
+
     python benchmarks/update.py [--files 10000] [--marked 1000] [--repeat 5] [--dir /dev/shm]
                                 [--parser-only]   # as before the line reader: parse every file
+                                [--process-rounds 5] [--only-process]
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ from automation.manifests.apply import apply_refs
 from automation.manifests.document import DEFAULT_CACHE
 from automation.manifests.locate import HAVE_C_COMPOSER
 from automation.reference import LatestRef
+from benchmarks.coldrun import CLI, interleave, load_line, run_cold
+from benchmarks.coldrun import table as process_table
 
 NAMESPACE = "apps"
 
@@ -182,6 +191,53 @@ def row(label: str, times: list[float], read: list[float], target: float | None 
     return f"{label:<34} median {median * 1e3:7.1f} ms  best {best * 1e3:7.1f} ms  {ratios}{goal}"
 
 
+READ_ALL = """
+import os, sys
+total = 0
+for dirpath, _dirs, names in os.walk(sys.argv[1]):
+    for name in names:
+        with open(os.path.join(dirpath, name), "rb") as handle:
+            total += len(handle.read())
+"""
+REFERENCE = "reference: read every file once"
+
+
+def marked_policies(files: int, marked: int) -> list[int]:
+    every = max(files // marked, 1)
+    return [i for i in range(files) if i % every == 0 and i // every < marked]
+
+
+def whole_process(root: Path, files: int, marked: int, rounds: int) -> None:
+    """`update` with a new version, then again with nothing to change, as fresh processes."""
+    policies = marked_policies(files, marked)
+    versions = iter(range(100, 10_000))
+    argv: list[str] = []
+
+    def update(version: int | None) -> list[str]:
+        nonlocal argv
+        if version is not None:
+            refs = [f"--ref={NAMESPACE}:svc-{i}=acme/svc-{i}:3.{version}.0" for i in policies]
+            argv = [CLI, "update", str(root), "--namespace", NAMESPACE, *refs]
+        return argv
+
+    cases = {
+        REFERENCE: lambda: run_cold([sys.executable, "-c", READ_ALL, str(root)]),
+        "image-automation update (1,000 files change)": lambda: run_cold(update(next(versions))),
+        "the same update again (nothing to change)": lambda: run_cold(update(None)),
+    }
+    results = interleave(cases, rounds, before=os.sync)
+    print(load_line())
+    for text in process_table(results, REFERENCE, None):
+        print(text)
+    ref_wall = results[REFERENCE].median()[0]
+    update_ratio = results["image-automation update (1,000 files change)"].median()[0] / ref_wall
+    again_ratio = results["the same update again (nothing to change)"].median()[0] / ref_wall
+    print(
+        f"ratio update/read: {update_ratio:.2f}x (target <= 2x)   "
+        f"no-change/read: {again_ratio:.2f}x (target <= 1.3x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
@@ -193,6 +249,8 @@ def main() -> None:
         action="store_true",
         help="parse every marked file (no line reader): the numbers before it existed",
     )
+    parser.add_argument("--process-rounds", type=int, default=5, help="whole-process rounds")
+    parser.add_argument("--only-process", action="store_true", help="skip the in-process runs")
     args = parser.parse_args()
     if args.parser_only:
         document_module.locate_plain = lambda text: None
@@ -202,6 +260,10 @@ def main() -> None:
         root = Path(tmp)
         generate(root, args.files, args.marked)
         size = read_all(root)
+        print(f"files: {args.files} ({args.marked} with markers), bytes: {size:,}")
+        whole_process(root, args.files, args.marked, args.process_rounds)
+        if args.only_process:
+            return
         read = timed(lambda: read_all(root), args.repeat, lambda: None)
         versions = (f"2.{n}.0" for n in range(10_000))
         rows: list[str] = []
@@ -246,7 +308,6 @@ def main() -> None:
     reader = "off (--parser-only)" if args.parser_only else "on"
     where = args.dir or tempfile.gettempdir()
     print(f"C composer: {HAVE_C_COMPOSER}   line reader: {reader}   repository: {where}")
-    print(f"files: {args.files} ({args.marked} with markers), bytes: {size:,}")
     print(f"{'':<34} {'':<15}  {'':<13}  ratio to read: median / best")
     print(row("read every file once", read, read))
     for line in rows:
