@@ -1,14 +1,22 @@
-"""Arguments and steps shared by several commands: config paths, secrets, state, output."""
+"""Arguments and steps shared by several commands: config paths, secrets, state, output.
+
+`load` and `state` import the config and state stages when called, not here: a command
+that only sometimes needs them (`update` without `--from-state`) would otherwise pay for
+pydantic and the policy-file models (~0.3 s) at every start (start-up laziness, see cli.py).
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from automation.config import Config, load_config, load_config_report, secrets_paths
-from automation.errors import ConfigError
 from automation.output import FORMATS
-from automation.state import StateStore, open_store
+
+if TYPE_CHECKING:
+    from automation.config import Config
+    from automation.errors import ConfigError
+    from automation.state import StateStore
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -59,17 +67,25 @@ def add_output_argument(parser: argparse.ArgumentParser, default: str = "table")
 
 def config_paths(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
     """Policy paths (default ./policies) and secrets paths (the flag overrides the variable)."""
+    from automation.config import secrets_paths  # start-up laziness
+
     return list(args.paths) or [Path("policies")], secrets_paths(args.secrets)
 
 
 def load(args: argparse.Namespace) -> Config:
+    from automation.config import load_config  # start-up laziness
+
     return load_config(*config_paths(args))
 
 
 def load_report(args: argparse.Namespace) -> tuple[Config, list[ConfigError]]:
     """Every valid object and every error (for `validate`, which reports all in one pass)."""
+    from automation.config import load_config_report  # start-up laziness
+
     return load_config_report(*config_paths(args))
 
 
 def state(args: argparse.Namespace) -> StateStore:
+    from automation.state import open_store  # start-up laziness
+
     return open_store(args.state)

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from automation.commands.common import add_state_argument, state
 from automation.errors import UsageError
@@ -20,7 +20,9 @@ from automation.manifests.apply import UpdateResult, apply_refs
 from automation.manifests.report import change_lines, notice_lines, result_to_dict
 from automation.output import emit
 from automation.reference import LatestRef
-from automation.state import StateStore, ref_to_write
+
+if TYPE_CHECKING:
+    from automation.state import StateStore
 
 
 class PolicyKey(NamedTuple):
@@ -70,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
 
 def refs_from_store(store: StateStore) -> dict[PolicyKey, LatestRef]:
     """Every policy's ref in the store: its rollback pin if pinned, else its latestRef."""
+    # Start-up laziness: only `--from-state` needs the state stage (see cli.py).
+    from automation.state import ref_to_write
+
     refs: dict[PolicyKey, LatestRef] = {}
     try:
         for record in store.list_policies():
