@@ -114,18 +114,25 @@ class ExclusionList:
         self._set = _compile_set(rest) if rest else None
 
     def excludes(self, tag: str) -> bool:
-        if "\n" in tag:
-            return any(regex.search(tag) for regex in self._compiled)
-        return (
-            tag in self._equal
-            or tag.endswith(self._suffixes)
-            or tag.startswith(self._prefixes)
-            or any(part in tag for part in self._parts)
-            or (self._set is not None and self._set.Match(tag) is not None)
-        )
+        return not self.apply([tag])
 
     def apply(self, tags: Iterable[str]) -> list[str]:
-        return [tag for tag in tags if not self.excludes(tag)]
+        """The tags no pattern matches, in order: one pass per kind of check over the list,
+        so the common lists (a suffix or two) cost one C-level comprehension."""
+        kept = list(tags)
+        if any("\n" in tag for tag in kept):
+            return [tag for tag in kept if not any(r.search(tag) for r in self._compiled)]
+        if self._equal:
+            kept = [tag for tag in kept if tag not in self._equal]
+        if self._suffixes:
+            kept = [tag for tag in kept if not tag.endswith(self._suffixes)]
+        if self._prefixes:
+            kept = [tag for tag in kept if not tag.startswith(self._prefixes)]
+        for part in self._parts:
+            kept = [tag for tag in kept if part not in tag]
+        if self._set is not None:
+            kept = [tag for tag in kept if self._set.Match(tag) is None]
+        return kept
 
 
 @functools.lru_cache(maxsize=256)
