@@ -35,6 +35,7 @@ from automation.registry.pages import (
     next_page_url,
     pagination_loop_error,
 )
+from automation.registry.pool import pooled_transport
 from automation.registry.providers import LOGINS
 from automation.registry.tags import CheckedTags
 from automation.registry.transport import build_ssl_context, proxy_arguments, timeouts
@@ -143,13 +144,14 @@ class RegistryClient:
             max_keepalive_connections=self.options.concurrency,
         )
         extra = {} if self._transport is not None else proxy_arguments(self.options)
+        context = build_ssl_context(
+            self.options.ca_pem, self.options.client_cert_pem, self.options.client_key_pem
+        )
         return httpx.AsyncClient(
-            verify=build_ssl_context(
-                self.options.ca_pem, self.options.client_cert_pem, self.options.client_key_pem
-            ),
+            verify=context,
             timeout=timeouts(self.options),
             limits=limits,
-            transport=self._transport,
+            transport=self._transport or pooled_transport(context, limits),
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT} | IDENTITY,
             **extra,
