@@ -16,6 +16,7 @@ next to a bare httpx loop in a fresh interpreter (16 threads, GET tags/list + js
 the reference process. Target: scan <= 1.3x the reference, peak RSS about 74 MB.
 
     python benchmarks/scan.py [--repos 500] [--tags 100] [--rounds 3] [--workdir DIR]
+                              [--process-rounds 5] [--only-process] [--baseline OTHER-CLI]
 """
 
 from __future__ import annotations
@@ -164,7 +165,9 @@ def write_policies(directory: Path, host: str, repos: list[str]) -> None:
     (directory / "repositories.yaml").write_text("---\n".join(objects))
 
 
-def whole_process(server: RegistryServer, repos: list[str], tags: int, rounds: int) -> None:
+def whole_process(
+    server: RegistryServer, repos: list[str], tags: int, rounds: int, baseline: str | None
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         policies = Path(tmp) / "policies"
         write_policies(policies, server.host, repos)
@@ -177,6 +180,10 @@ def whole_process(server: RegistryServer, repos: list[str], tags: int, rounds: i
                 [CLI, "scan", str(policies), "--force", "-o", "json"]
             ),
         }
+        if baseline:
+            cases[f"baseline: {baseline} scan --force"] = lambda: run_cold(
+                [baseline, "scan", str(policies), "--force", "-o", "json"]
+            )
         results = interleave(cases, rounds)
     for text in process_table(results, "reference: bare httpx loop, 16 threads", 1.3):
         print(text)
@@ -190,6 +197,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="keep (and reuse) the seeded registry here")
     parser.add_argument("--process-rounds", type=int, default=5, help="whole-process rounds")
     parser.add_argument("--only-process", action="store_true", help="skip the in-process runs")
+    parser.add_argument("--baseline", metavar="CLI", help="also run this image-automation (before)")
     args = parser.parse_args()
     default = ScanOptions(insecure=True)
     uncapped = ScanOptions(insecure=True, rate=None)
@@ -209,7 +217,7 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             print(f"seeded {args.repos} repos x {args.tags} tags in {elapsed:.1f}s")
         print(load_line())
-        whole_process(server, repos, args.tags, args.process_rounds)
+        whole_process(server, repos, args.tags, args.process_rounds, args.baseline)
         if args.only_process:
             return
         times: dict[str, list[float]] = {"floor": [], "default": [], "uncapped": []}

@@ -5,7 +5,7 @@ reference process `python -c pass` (the same interpreter and venv, so the same `
 start-up). Target: `--help` <= 0.12 s. Also shows which heavy libraries each run imported
 (`-X importtime` of one more run), since those are what a short run must not pay for.
 
-    python benchmarks/startup.py [--rounds 15]
+    python benchmarks/startup.py [--rounds 15] [--baseline OTHER-CLI]
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def heavy_imports(argv: list[str]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--baseline", metavar="CLI", help="also run this image-automation (before)")
     args = parser.parse_args()
     policies = str(ROOT / "policies")
     cases = {
@@ -48,6 +49,10 @@ def main() -> None:
         "image-automation --help": lambda: run_cold([CLI, "--help"]),
         "image-automation validate policies/": lambda: run_cold([CLI, "validate", policies]),
     }
+    if args.baseline:
+        baseline = args.baseline
+        cases["baseline: --help"] = lambda: run_cold([baseline, "--help"])
+        cases["baseline: validate policies/"] = lambda: run_cold([baseline, "validate", policies])
     print(load_line())
     results = interleave(cases, args.rounds)
     for text in table(results, REFERENCE):

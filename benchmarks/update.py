@@ -11,9 +11,10 @@ each measured cold (first run in the process: every marked file is read by the l
 `outline.locate_plain`, or parsed when it is not plainly written) and warm (the
 long-running service case: `apply_refs` runs after every fetch and the located spans of
 unchanged or just-written files are remembered). Full runs are also shown without the time
-spent in `write_atomically` (temp file + rename), which is the filesystem's cost: on ext4 a
-rename over a file whose data is still dirty takes ~1 ms. Dirty pages are flushed (os.sync)
-before each timed run, as minutes pass between runs in practice.
+spent writing files (`FileReplacer.replace`), which is mostly the filesystem's: freeing an
+inode per file (a rename over it) cost 1-4 ms a file on ext4 with `discard`, which is why
+the replacer reuses one. Dirty pages are flushed (os.sync) before each timed run, as
+minutes pass between runs in practice.
 
 Targets: full run <= 3x the read time, no-change run <= 1.5x.
 
@@ -25,7 +26,7 @@ every file once. Targets: update <= 2x the reference, the no-change run <= 1.3x.
 
     python benchmarks/update.py [--files 10000] [--marked 1000] [--repeat 5] [--dir /dev/shm]
                                 [--parser-only]   # as before the line reader: parse every file
-                                [--process-rounds 5] [--only-process]
+                                [--process-rounds 5] [--only-process] [--baseline OTHER-CLI]
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import automation.manifests.apply as apply_module
 import automation.manifests.document as document_module
 from automation.manifests.apply import apply_refs
 from automation.manifests.document import DEFAULT_CACHE
 from automation.manifests.locate import HAVE_C_COMPOSER
+from automation.manifests.replace import FileReplacer
 from automation.reference import LatestRef
 from benchmarks.coldrun import CLI, interleave, load_line, run_cold
 from benchmarks.coldrun import table as process_table
@@ -157,16 +158,18 @@ def read_all(root: Path) -> int:
 
 
 class WriteTimer:
-    """Wraps `write_atomically` to add up the time spent writing files."""
+    """Wraps `FileReplacer.replace` to add up the time spent writing files."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self.original = apply_module.write_atomically
+        original = FileReplacer.replace
 
-    def __call__(self, path: Path, data: bytes) -> None:
-        start = time.perf_counter()
-        self.original(path, data)
-        self.seconds += time.perf_counter() - start
+        def replace(replacer: FileReplacer, path: Path, data: bytes) -> None:
+            start = time.perf_counter()
+            original(replacer, path, data)
+            self.seconds += time.perf_counter() - start
+
+        FileReplacer.replace = replace  # type: ignore[method-assign]
 
 
 def timed(fn: Callable[[], object], repeat: int, before: Callable[[], object]) -> list[float]:
@@ -207,24 +210,31 @@ def marked_policies(files: int, marked: int) -> list[int]:
     return [i for i in range(files) if i % every == 0 and i // every < marked]
 
 
-def whole_process(root: Path, files: int, marked: int, rounds: int) -> None:
+def whole_process(
+    root: Path, files: int, marked: int, rounds: int, baseline: str | None = None
+) -> None:
     """`update` with a new version, then again with nothing to change, as fresh processes."""
     policies = marked_policies(files, marked)
     versions = iter(range(100, 10_000))
     argv: list[str] = []
 
-    def update(version: int | None) -> list[str]:
+    def update(version: int | None, cli: str = CLI) -> list[str]:
         nonlocal argv
         if version is not None:
             refs = [f"--ref={NAMESPACE}:svc-{i}=acme/svc-{i}:3.{version}.0" for i in policies]
-            argv = [CLI, "update", str(root), "--namespace", NAMESPACE, *refs]
-        return argv
+            argv = ["update", str(root), "--namespace", NAMESPACE, *refs]
+        return [cli, *argv]
 
     cases = {
         REFERENCE: lambda: run_cold([sys.executable, "-c", READ_ALL, str(root)]),
         "image-automation update (1,000 files change)": lambda: run_cold(update(next(versions))),
         "the same update again (nothing to change)": lambda: run_cold(update(None)),
     }
+    if baseline:
+        cases["baseline: update (1,000 files change)"] = lambda: run_cold(
+            update(next(versions), baseline)
+        )
+        cases["baseline: the same update again"] = lambda: run_cold(update(None, baseline))
     results = interleave(cases, rounds, before=os.sync)
     print(load_line())
     for text in process_table(results, REFERENCE, None):
@@ -251,17 +261,17 @@ def main() -> None:
     )
     parser.add_argument("--process-rounds", type=int, default=5, help="whole-process rounds")
     parser.add_argument("--only-process", action="store_true", help="skip the in-process runs")
+    parser.add_argument("--baseline", metavar="CLI", help="also run this image-automation (before)")
     args = parser.parse_args()
     if args.parser_only:
         document_module.locate_plain = lambda text: None
     timer = WriteTimer()
-    apply_module.write_atomically = timer  # type: ignore[assignment]
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
         generate(root, args.files, args.marked)
         size = read_all(root)
         print(f"files: {args.files} ({args.marked} with markers), bytes: {size:,}")
-        whole_process(root, args.files, args.marked, args.process_rounds)
+        whole_process(root, args.files, args.marked, args.process_rounds, args.baseline)
         if args.only_process:
             return
         read = timed(lambda: read_all(root), args.repeat, lambda: None)

@@ -6,14 +6,12 @@ policySelector) and that namespace. Out: `UpdateResult` (the change set, markers
 files that could not be processed, warnings and, on request, unified diffs).
 
 Idempotent and safe to call after every fetch/reset: a file is written only when its text
-changed, atomically (temporary file in the same directory, then rename), keeping its mode.
+changed, atomically (see `replace.FileReplacer`), keeping its mode.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +19,12 @@ from pathlib import Path
 from automation.changeset import Change, ChangeSet, ObjectId, build_changeset
 from automation.manifests.document import WARNING_KINDS, MarkerNote, TextUpdate, update_text
 from automation.manifests.locate import YamlSyntaxError
+from automation.manifests.replace import FileReplacer, write_atomically
 from automation.manifests.walk import ManifestFile, ProblemFile, screened_files
 from automation.reference import LatestRef
 
 PolicyName = str
+__all__ = ["UpdateResult", "apply_refs", "unified_diff", "write_atomically"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,25 +67,26 @@ def apply_refs(
     warnings: list[MarkerNote] = []
     problems: list[ProblemFile] = []
     rendered: dict[str, str] = {}
-    for item in screened_files(repo_root, update_path, ignore):
-        if isinstance(item, ProblemFile):
-            problems.append(item)
-            continue
-        outcome = _update_file(item, refs, namespace)
-        if isinstance(outcome, ProblemFile):
-            problems.append(outcome)
-            continue
-        text, update = outcome
-        for note in update.notes:
-            note = _with_path(note, item.path)
-            (warnings if note.kind in WARNING_KINDS else skipped).append(note)
-        if not update.changed:
-            continue
-        entries.extend((item.path, obj, change) for obj, change in update.changes)
-        if want_diffs:
-            rendered[item.path] = unified_diff(item.path, text, update.text)
-        if not dry_run:
-            write_atomically(item.real, update.text.encode("utf-8"))
+    with FileReplacer() as replacer:
+        for item in screened_files(repo_root, update_path, ignore):
+            if isinstance(item, ProblemFile):
+                problems.append(item)
+                continue
+            outcome = _update_file(item, refs, namespace)
+            if isinstance(outcome, ProblemFile):
+                problems.append(outcome)
+                continue
+            text, update = outcome
+            for note in update.notes:
+                note = _with_path(note, item.path)
+                (warnings if note.kind in WARNING_KINDS else skipped).append(note)
+            if not update.changed:
+                continue
+            entries.extend((item.path, obj, change) for obj, change in update.changes)
+            if want_diffs:
+                rendered[item.path] = unified_diff(item.path, text, update.text)
+            if not dry_run:
+                replacer.replace(item.real, update.text.encode("utf-8"))
     return UpdateResult(
         build_changeset(entries), tuple(skipped), tuple(problems), tuple(warnings), rendered
     )
@@ -106,42 +107,6 @@ def _update_file(
 
 def _with_path(note: MarkerNote, path: str) -> MarkerNote:
     return MarkerNote(path, note.line, note.marker, note.kind, note.message)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` via a temporary file in the same directory; keep the mode.
-
-    No fsync: the files live in a git worktree that is committed right after, and a crash
-    leaves either the old or the new content (the rename is atomic), never a torn file.
-    """
-    mode = path.stat().st_mode & 0o7777
-    tmp, fd = _temporary(path, mode)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fchmod(fd, mode)  # the umask applied at creation
-    except BaseException:
-        os.close(fd)
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _temporary(path: Path, mode: int) -> tuple[str, int]:
-    """A new file next to `path`: named after it and this process (cheap; `mkstemp`'s random
-    names cost ~5 us a file), or by `mkstemp` when that name is taken."""
-    tmp = os.path.join(path.parent, f".{path.name}.{os.getpid()}.tmp")
-    try:
-        return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    except FileExistsError:  # another thread's write, or a leftover of a crash
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        return tmp, fd
 
 
 def unified_diff(path: str, old: str, new: str) -> str:
