@@ -19,6 +19,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from automation import __version__
 from automation.errors import AutomationError, UsageError
 
 # Not `typing.TYPE_CHECKING`: importing `typing` alone costs ~10 ms of a ~20 ms `--help`;
@@ -179,25 +180,12 @@ def add_verbose(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _Version(argparse.Action):
-    """--version, reading the installed version only when asked."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, help="show version and exit")
-
-    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        from automation import __version__
-
-        print(f"{parser.prog} {__version__}")
-        parser.exit()
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="image-automation",
         description="Scan registries, pick image tags by policy, rewrite marked YAML, push to git.",
     )
-    parser.add_argument("--version", action=_Version)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     parser.add_argument(
         "--log-format", choices=["text", "json"], default="text", help="log line format"
