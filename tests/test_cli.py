@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -21,6 +22,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert info.value.code == 0
     assert __version__ in capsys.readouterr().out
+
+
+def test_the_version_is_the_installed_distribution_s() -> None:
+    assert __version__ == importlib.metadata.version("image-automation")
 
 
 def test_no_command_is_usage_error() -> None:
