@@ -29,10 +29,14 @@ BUDGET = 0.05  # seconds for one parse; the former parsers took seconds
 
 
 def _timed(parse: object, *args: object) -> float:
-    start = time.perf_counter()
-    with contextlib.suppress(HeaderTooLargeError):
-        parse(*args)  # type: ignore[operator]
-    return time.perf_counter() - start
+    """The best of three parses: a busy machine may pause one run, never all three."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        with contextlib.suppress(HeaderTooLargeError):
+            parse(*args)  # type: ignore[operator]
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 @pytest.mark.parametrize("value", HOSTILE_LINKS)
