@@ -7,6 +7,12 @@ result.go); objects are keyed by ``update.ObjectIdentifier``, which embeds kyaml
 ``String()`` are modelled here so that ``{{ . }}``, ``printf "%+v"``, ``toJson`` and error
 messages ("can't evaluate field X in type update.Change") come out as in Flux.
 
+Beyond Flux: ``.Sources``, a *method* of ``TemplateData`` (so ``{{ . }}``, ``printf "%+v"``
+and ``toJson`` of the data print exactly what Flux prints), returning one ``SourceLink`` per
+policy whose setter appears among the changes: the image's old and new tag, its source
+repository URL, revisions, versions and a compare URL (see automation/sourcelinks.py). A
+template that uses it renders here only; Flux itself reports "can't evaluate field Sources".
+
 One difference: Flux builds ``.Changed.Changes`` and ``.Changed.Objects`` by iterating Go
 maps, in random order; here files are taken in sorted order and objects in Go's map-key
 order (fmtsort), so a message never changes from one run to the next.
@@ -21,6 +27,7 @@ from typing import Any, ClassVar
 from automation.changeset import ChangeSet
 from automation.gotemplate import GoMap, GoSlice, GoStruct
 from automation.gotemplate.values import sorted_items
+from automation.sourcelinks import SourceChange
 
 
 @dataclass(frozen=True)
@@ -126,12 +133,67 @@ class Result(GoStruct):
 
 
 @dataclass(frozen=True)
+class SourceLink(GoStruct):
+    """One changed image and where it was built from; '' where a label is absent or unsafe."""
+
+    go_type: ClassVar[str] = "source.SourceLink"
+    go_fields: ClassVar[tuple[str, ...]] = (
+        "Policy",
+        "Image",
+        "OldTag",
+        "NewTag",
+        "Source",
+        "URL",
+        "Revision",
+        "OldRevision",
+        "Version",
+        "OldVersion",
+        "CompareURL",
+    )
+    Policy: str
+    Image: str
+    OldTag: str
+    NewTag: str
+    Source: str
+    URL: str
+    Revision: str
+    OldRevision: str
+    Version: str
+    OldVersion: str
+    CompareURL: str
+
+    @classmethod
+    def of(cls, change: SourceChange) -> SourceLink:
+        return cls(
+            change.policy,
+            change.image,
+            change.old_tag,
+            change.new_tag,
+            change.source_url,
+            change.new.url,
+            change.new.revision,
+            change.old.revision,
+            change.new.version,
+            change.old.version,
+            change.compare_url,
+        )
+
+
+_SOURCES = "[]source.SourceLink"
+
+
+@dataclass(frozen=True)
 class TemplateData(GoStruct):
     go_type: ClassVar[str] = "source.TemplateData"
     go_fields: ClassVar[tuple[str, ...]] = ("AutomationObject", "Changed", "Values")
+    go_methods: ClassVar[tuple[str, ...]] = ("Sources",)
     AutomationObject: NamespacedName
     Changed: Result
     Values: GoMap
+    sources: tuple[SourceLink, ...] = ()  # not a Go field: Flux's data shape stays as it is
+
+    def Sources(self) -> GoSlice:
+        return GoSlice(list(self.sources), _SOURCES, is_nil=not self.sources)
 
 
 def object_identifier(api_version: str, kind: str, namespace: str, name: str) -> ObjectIdentifier:
@@ -140,10 +202,28 @@ def object_identifier(api_version: str, kind: str, namespace: str, name: str) ->
     )
 
 
+def _setter_policy(setter: str) -> str:
+    """``ns:name`` or ``ns:name:tag`` (a marker's setter) -> ``ns/name``."""
+    namespace, _, rest = setter.partition(":")
+    return f"{namespace}/{rest.partition(':')[0]}"
+
+
+def changed_sources(
+    changes: ChangeSet, sources: Mapping[str, SourceChange]
+) -> tuple[SourceChange, ...]:
+    """The sources of the policies whose setters appear among ``changes``, by policy key."""
+    used = {_setter_policy(change.setter) for _, _, change in changes}
+    return tuple(sources[key] for key in sorted(used) if key in sources)
+
+
 def template_data(
-    namespace: str, name: str, values: Mapping[str, str], changes: ChangeSet
+    namespace: str,
+    name: str,
+    values: Mapping[str, str],
+    changes: ChangeSet,
+    sources: Mapping[str, SourceChange] | None = None,
 ) -> TemplateData:
-    """Flux's ``TemplateData`` for one automation run."""
+    """Flux's ``TemplateData`` for one automation run (``sources``: by policy key)."""
     files: dict[str, dict[ObjectIdentifier, list[Change]]] = {}
     for path, obj, change in changes:
         key = object_identifier(obj.api_version, obj.kind, obj.namespace, obj.name)
@@ -165,4 +245,5 @@ def template_data(
         Changed=Result(file_changes),
         # No messageTemplateValues decodes to a nil map in Flux (JSON null in toJson).
         Values=GoMap(dict(values), "map[string]string", "", is_nil=not values),
+        sources=tuple(SourceLink.of(s) for s in changed_sources(changes, sources or {})),
     )

@@ -15,6 +15,7 @@ set, so a template that can never render is reported with its line.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from automation.gotemplate import (
     TemplateError,
     parse,
 )
+from automation.sourcelinks import SourceChange
 
 # internal/source/source.go defaultMessageTemplate, byte for byte.
 DEFAULT_TEMPLATE = "Update from image update automation"
@@ -149,12 +151,14 @@ class MessageTemplate:
     """A parsed template plus its fixed data; call it with a ``ChangeSet`` to render.
 
     Construction parses the template, so a syntax error is reported before any git work.
+    ``sources`` (by policy key) feed ``.Sources``; ``with_sources`` adds them to a parsed one.
     """
 
     template: str
     namespace: str
     name: str
     values: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, SourceChange] = field(default_factory=dict)
     compiled: Template = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -168,8 +172,13 @@ class MessageTemplate:
     def source(self) -> str:
         return self.template or DEFAULT_TEMPLATE
 
+    def with_sources(self, sources: Mapping[str, SourceChange]) -> MessageTemplate:
+        twin = copy.copy(self)  # the parsed template is shared, not parsed again
+        object.__setattr__(twin, "sources", dict(sources))
+        return twin
+
     def __call__(self, changes: ChangeSet) -> str:
-        data = template_data(self.namespace, self.name, self.values, changes)
+        data = template_data(self.namespace, self.name, self.values, changes, self.sources)
         try:
             return render(self.compiled, data)
         except MessageTemplateError as err:

@@ -303,6 +303,16 @@ class RegistryClient:
         self._check(image)
         return await created.image_created(self, image, tag)
 
+    async def image_config(
+        self, image: ImageName, tag: str, digest: str = ""
+    ) -> created.ImageConfig:
+        """What the config of `image:tag` says (one HEAD unless `digest` is known; the config
+        is read once per digest, see `created.image_config_at`)."""
+        self._check(image)
+        if not digest:
+            digest = await digests.resolve_digest(self, image, tag)
+        return await created.image_config_at(self, image, digest)
+
     async def signature_problem(
         self, image: ImageName, digest: str, keys: list[signatures.PublicKey] | signatures.Verifier
     ) -> str | None:

@@ -8,6 +8,7 @@ Python threads).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -17,6 +18,7 @@ from automation.changeset import ChangeSet
 from automation.config import Config, ImageUpdateAutomation
 from automation.errors import AutomationError, StateError
 from automation.git import (
+    MessageTemplate,
     Workspace,
     is_idle,
     push_with_retry,
@@ -24,13 +26,17 @@ from automation.git import (
     verify_commit,
     verify_head,
 )
+from automation.git.fluxdata import changed_sources
 from automation.manifests.apply import apply_refs
 from automation.reference import LatestRef
+from automation.sourcelinks import SourceChange
 from automation.state import AutomationRecord, StateStore, ref_to_write
 from automation.steps.due import interval_elapsed
-from automation.steps.gitplan import git_plan, highest_tag_in_range, last_run
+from automation.steps.gitplan import GitPlan, git_plan, highest_tag_in_range, last_run
 from automation.steps.mirror import mirrored_ref
 from automation.steps.requests import RequestRun, change_request_for, run_request
+from automation.steps.scan import DigestResolver
+from automation.steps.sources import automation_sources
 from automation.steps.windows import schedule_of, window_note, window_state
 
 log = logging.getLogger(__name__)
@@ -48,6 +54,7 @@ class AutomationOutcome:
     error: str = ""
     skipped: str = ""
     request: str = ""  # what the forge did with the pull/merge request, and its URL
+    sources: tuple[SourceChange, ...] = ()  # the changed images' sources (links)
 
 
 def policy_refs(
@@ -152,6 +159,10 @@ def _sync(
         else None
     )
     notes: list[str] = []
+    sources: dict[str, SourceChange] = {}
+    if not dry_run:
+        sources = read_sources(config, store, auto, refs)
+        plan = with_sources(plan, sources)
 
     def apply(root: Path) -> ChangeSet:
         if keys is not None:  # also each new remote head after a lost push race
@@ -178,8 +189,11 @@ def _sync(
             # A suspended request must not turn into pushes to the checkout branch.
             if request.spec.suspend:
                 return AutomationOutcome(key, skipped="change request suspended")
-            run = run_request(config, auto, request, plan, ws, base, apply)
-            return _requested(store, key, record, refs, now, plan.branch, base, run, notes)
+            run = run_request(config, auto, request, plan, ws, base, apply, sources)
+            outcome = _requested(store, key, record, refs, now, plan.branch, base, run, notes)
+            if run is None:
+                return outcome
+            return replace(outcome, sources=changed_sources(run.branch.changes, sources))
         result = push_with_retry(
             ws, plan.target, apply, plan.commit, base=base, checkout_branch=plan.checkout.branch
         )
@@ -198,7 +212,31 @@ def _sync(
         len(result.changes),
         result.attempts,
         notes=tuple(notes),
+        sources=changed_sources(result.changes, sources),
     )
+
+
+def read_sources(
+    config: Config, store: StateStore, auto: ImageUpdateAutomation, refs: dict[str, LatestRef]
+) -> dict[str, SourceChange]:
+    """The sources of the refs this run writes (configs cached by digest: after an evaluation
+    in this process, only a HEAD per ref without a reflected digest)."""
+
+    async def read() -> dict[str, SourceChange]:
+        resolver = DigestResolver(config)
+        try:
+            return await automation_sources(config, store, auto, refs, resolver)
+        finally:
+            await resolver.aclose()
+
+    return asyncio.run(read())
+
+
+def with_sources(plan: GitPlan, sources: dict[str, SourceChange]) -> GitPlan:
+    message = plan.commit.message
+    if not sources or not isinstance(message, MessageTemplate):
+        return plan
+    return replace(plan, commit=replace(plan.commit, message=message.with_sources(sources)))
 
 
 def _requested(

@@ -45,7 +45,14 @@ async def refresh_policies(
     resolver = DigestResolver(config)
     try:
         policies = await evaluate_policies(
-            config, store, resolver, now, force=force, only=only, inspector=resolver
+            config,
+            store,
+            resolver,
+            now,
+            force=force,
+            only=only,
+            inspector=resolver,
+            sources=resolver,
         )
     finally:
         await resolver.aclose()

@@ -22,9 +22,11 @@ from automation.policy import (
 )
 from automation.policy.semver import is_downgrade
 from automation.reference import LatestRef
+from automation.sourcelinks import SourceChange
 from automation.state import PolicyRecord, StateStore
 from automation.steps.due import interval_elapsed, spec_hash
 from automation.steps.gates import Gate, Inspector, build_gates, held_note, select_eligible
+from automation.steps.sources import SourceReader, source_change
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class PolicyOutcome:
     reason: str = ""
     error: str = ""
     skipped: str = ""  # why nothing was evaluated (suspended, not due, no scan yet)
+    source: SourceChange | None = None  # on a new selection: both images' source labels
 
 
 def policy_hash(policy: ImagePolicy, repo: ImageRepository) -> str:
@@ -128,6 +131,7 @@ async def _one(
     now: datetime,
     force: bool,
     inspector: Inspector | None = None,
+    sources: SourceReader | None = None,
 ) -> PolicyOutcome:
     key = str(policy.key)
     if policy.spec.suspend:
@@ -157,11 +161,23 @@ async def _one(
     old = record.latest_ref if record else None
     store.record_policy(new, reason=reason, now=now)
     changed = new.latest_ref != old
+    source = None
     if changed:
         log.info("%s: %s (%s)", key, new.message, reason)
+        if sources is not None and new.latest_ref is not None and _new_tag(old, new.latest_ref):
+            source = await source_change(sources, key, repo, old, new.latest_ref)
     return PolicyOutcome(
-        key, new.latest_ref, new.observed_previous_ref, changed, reason if changed else ""
+        key,
+        new.latest_ref,
+        new.observed_previous_ref,
+        changed,
+        reason if changed else "",
+        source=source,
     )
+
+
+def _new_tag(old: LatestRef | None, new: LatestRef) -> bool:
+    return old is None or (old.name, old.tag) != (new.name, new.tag)
 
 
 async def evaluate_policies(
@@ -173,18 +189,20 @@ async def evaluate_policies(
     force: bool = False,
     only: set[str] | None = None,
     inspector: Inspector | None = None,
+    sources: SourceReader | None = None,
 ) -> list[PolicyOutcome]:
     """Evaluate every (or every named) policy; digests are resolved concurrently.
 
     `inspector` answers the release gates' questions (image age, signatures); without it,
-    no gate is applied.
+    no gate is applied. `sources` reads a newly selected image's source labels (and its
+    predecessor's) for the outcome; without it, outcomes carry none.
     """
     policies = [
         p for k, p in sorted(config.image_policies.items()) if only is None or str(k) in only
     ]
     return list(
         await asyncio.gather(
-            *(_guarded(config, store, p, resolve, now, force, inspector) for p in policies)
+            *(_guarded(config, store, p, resolve, now, force, inspector, sources) for p in policies)
         )
     )
 
@@ -197,10 +215,11 @@ async def _guarded(
     now: datetime,
     force: bool,
     inspector: Inspector | None = None,
+    sources: SourceReader | None = None,
 ) -> PolicyOutcome:
     """`_one`, but a state store failure (e.g. the database is locked) fails this policy only."""
     try:
-        return await _one(config, store, policy, resolve, now, force, inspector)
+        return await _one(config, store, policy, resolve, now, force, inspector, sources)
     except StateError as err:
         log.error("%s: %s", policy.key, err)
         return PolicyOutcome(str(policy.key), error=str(err))

@@ -10,6 +10,7 @@ is the commit message's first line, an empty body the whole message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from automation.changeset import ChangeSet
@@ -24,7 +25,9 @@ from automation.git import (
     Workspace,
     push_request_branch,
 )
+from automation.git.fluxdata import changed_sources
 from automation.git.push import Apply
+from automation.sourcelinks import SourceChange
 from automation.steps.gitplan import GitPlan, git_plan
 
 TOKEN_KEY = "token"
@@ -53,12 +56,18 @@ def change_request_for(config: Config, auto: ImageUpdateAutomation) -> ChangeReq
 class _RequestTemplate:
     """A ChangeRequest template: the commit message's engine and data, its own error text."""
 
-    def __init__(self, text: str, auto: ImageUpdateAutomation, field: str) -> None:
+    def __init__(
+        self,
+        text: str,
+        auto: ImageUpdateAutomation,
+        field: str,
+        sources: Mapping[str, SourceChange] | None = None,
+    ) -> None:
         self.field = field
         values = dict(auto.spec.git.commit.message_template_values)
         try:
             self.template = MessageTemplate(
-                text, auto.metadata.namespace, auto.metadata.name, values
+                text, auto.metadata.namespace, auto.metadata.name, values, dict(sources or {})
             )
         except MessageTemplateError as err:
             raise self._error(err) from None
@@ -74,8 +83,13 @@ class _RequestTemplate:
             raise self._error(err) from None
 
 
-def _template(text: str, auto: ImageUpdateAutomation, field: str = "") -> _RequestTemplate:
-    return _RequestTemplate(text, auto, field)
+def _template(
+    text: str,
+    auto: ImageUpdateAutomation,
+    field: str = "",
+    sources: Mapping[str, SourceChange] | None = None,
+) -> _RequestTemplate:
+    return _RequestTemplate(text, auto, field, sources)
 
 
 def _token(config: Config, request: ChangeRequest) -> str:
@@ -99,12 +113,22 @@ def _ca(config: Config, request: ChangeRequest) -> bytes:
 
 
 def request_spec(
-    request: ChangeRequest, auto: ImageUpdateAutomation, head: str, base: str, changes: ChangeSet
+    request: ChangeRequest,
+    auto: ImageUpdateAutomation,
+    head: str,
+    base: str,
+    changes: ChangeSet,
+    sources: Mapping[str, SourceChange] | None = None,
 ) -> RequestSpec:
+    """What the request should say; ``sources`` (by policy key) feed ``.Sources``, and an
+    empty ``spec.body`` (the commit message) gets a line per changed image with its link."""
     spec = request.spec
-    message = auto_message(auto)(changes)
-    title = _template(spec.title, auto, "spec.title")(changes) if spec.title else message
-    body = _template(spec.body, auto, "spec.body")(changes) if spec.body else message
+    message = auto_message(auto).with_sources(sources or {})(changes)
+    title = _template(spec.title, auto, "spec.title", sources)(changes) if spec.title else message
+    if spec.body:
+        body = _template(spec.body, auto, "spec.body", sources)(changes)
+    else:
+        body = message + source_section(changed_sources(changes, sources or {}))
     return RequestSpec(
         key=str(auto.key),
         head=head,
@@ -117,6 +141,12 @@ def request_spec(
         draft=spec.draft,
         auto_merge=spec.auto_merge,
     )
+
+
+def source_section(sources: tuple[SourceChange, ...]) -> str:
+    """Markdown lines naming each changed image's move and its compare or source link."""
+    lines = [f"- {change.summary()}" for change in sources if change.best_link]
+    return "\n\nSource changes:\n" + "\n".join(lines) if lines else ""
 
 
 def auto_message(auto: ImageUpdateAutomation) -> MessageTemplate:
@@ -135,19 +165,20 @@ def run_request(
     ws: Workspace,
     base: str,
     apply: Apply,
+    sources: Mapping[str, SourceChange] | None = None,
 ) -> RequestRun | None:
     checkout = plan.checkout.branch
     if not checkout:
         raise StalledError(
             f"ChangeRequest {request.key}: a request needs a checkout branch to merge into"
         )
-    branch_name = _template(request.spec.branch, auto, "spec.branch")
+    branch_name = _template(request.spec.branch, auto, "spec.branch", sources)
     pushed = push_request_branch(
         ws, base, apply, plan.commit, lambda c: branch_name(c).strip(), checkout
     )
     if pushed is None:
         return None
-    spec = request_spec(request, auto, pushed.branch, checkout, pushed.changes)
+    spec = request_spec(request, auto, pushed.branch, checkout, pushed.changes, sources)
     forge, http = open_forge(
         request.spec.provider,
         request.spec.api_base,

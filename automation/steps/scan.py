@@ -27,6 +27,7 @@ from automation.registry import (
 )
 from automation.registry.credentials import docker_config_path
 from automation.registry.signatures import PublicKey, Verifier
+from automation.sourcelinks import ImageSource
 from automation.state import ScanRecord, StateStore
 from automation.steps.due import SLACK, spec_hash
 
@@ -247,6 +248,11 @@ class DigestResolver:
         """When the image `<spec.image>:tag` was built (its config's `created`)."""
         client, image = self._client(repo)
         return (await client.image_created(image, tag))[1]
+
+    async def source(self, repo: ImageRepository, tag: str, digest: str = "") -> ImageSource:
+        """The OCI source labels of `<spec.image>:tag` (at `digest` when known)."""
+        client, image = self._client(repo)
+        return (await client.image_config(image, tag, digest)).source
 
     async def signature_problem(
         self, repo: ImageRepository, tag: str, keys: list[PublicKey] | Verifier

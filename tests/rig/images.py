@@ -98,12 +98,18 @@ def make_layer(content: bytes) -> bytes:
     return gzip.compress(raw.getvalue(), mtime=0)
 
 
-def make_config(layer: bytes, platform: Platform, created: str | None = None) -> bytes:
-    """An image config whose rootfs names ``layer``'s uncompressed digest (and ``created``)."""
+def make_config(
+    layer: bytes,
+    platform: Platform,
+    created: str | None = None,
+    labels: Mapping[str, Any] | None = None,
+) -> bytes:
+    """An image config whose rootfs names ``layer``'s uncompressed digest (and ``created``,
+    and ``labels`` as ``config.Labels``, as ``docker build --label`` writes them)."""
     config: dict[str, Any] = {
         "architecture": platform[1],
         "os": platform[0],
-        "config": {},
+        "config": {"Labels": dict(labels)} if labels is not None else {},
         "rootfs": {"type": "layers", "diff_ids": [sha256_digest(gzip.decompress(layer))]},
     }
     if len(platform) > 2:
@@ -183,14 +189,16 @@ def push_image(
     platform: Platform = ("linux", "amd64"),
     client: httpx.Client | None = None,
     created: str | None = None,
+    labels: Mapping[str, Any] | None = None,
 ) -> PushedImage:
     """Push a one-layer image; random content unless given, so each push has a new digest.
 
     With ``tag=None`` the manifest is pushed by digest only (untagged). ``created`` goes into
-    the image config as is (RFC 3339, or anything a test wants a client to cope with).
+    the image config as is (RFC 3339, or anything a test wants a client to cope with), and
+    so do ``labels``.
     """
     layer = make_layer(content if content is not None else secrets.token_bytes(32))
-    config = make_config(layer, platform, created)
+    config = make_config(layer, platform, created, labels)
     manifest = make_manifest(config, layer, media_type)
     known = content is not None  # random content cannot be in the registry yet
     with _client_for(server, client) as http:
@@ -216,6 +224,7 @@ def push_index(
     docker_list: bool = False,
     client: httpx.Client | None = None,
     created: Mapping[Platform, str] | None = None,
+    labels: Mapping[Platform, Mapping[str, Any]] | None = None,
 ) -> PushedIndex:
     """Push one image per platform by digest, then an OCI index (or Docker list) under ``tag``."""
     child_type, index_type = (
@@ -231,6 +240,7 @@ def push_index(
                 platform=p,
                 client=http,
                 created=(created or {}).get(p),
+                labels=(labels or {}).get(p),
             )
             for p in platforms
         }
