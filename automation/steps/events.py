@@ -14,6 +14,7 @@ from datetime import datetime
 from automation.config import Config, ObjectKey
 from automation.config.base import Object
 from automation.notify.event import Event
+from automation.sourcelinks import SourceChange
 from automation.steps.automate import AutomationOutcome
 from automation.steps.evaluate import PolicyOutcome
 
@@ -45,20 +46,46 @@ def _event(
     return Event(kind, namespace, name, severity, reason, message, now, metadata or {}, labels)
 
 
+def source_metadata(source: SourceChange | None) -> dict[str, str]:
+    """``source``, ``revision``, ``version``, ``url`` and ``compare`` of one image, where known."""
+    if source is None:
+        return {}
+    found = {
+        "source": source.source_url,
+        "revision": source.new.revision,
+        "version": source.new.version,
+        "url": source.new.url,
+        "compare": source.compare_url,
+    }
+    return {key: value for key, value in found.items() if value}
+
+
+def sources_metadata(sources: tuple[SourceChange, ...]) -> dict[str, str]:
+    """One image's metadata as is; several images' as ``links``, a line each."""
+    if len(sources) == 1:
+        return source_metadata(sources[0])
+    lines = [change.summary() for change in sources if change.best_link]
+    return {"links": "\n".join(lines)} if lines else {}
+
+
 def policy_event(config: Config, outcome: PolicyOutcome, now: datetime) -> Event | None:
     if not outcome.changed or outcome.latest is None:
         return None
     old = str(outcome.previous) if outcome.previous else ""
     latest = outcome.latest
     text = f"Latest image tag for {latest.name} updated from {old or 'nothing'} to {latest.tag}"
-    meta = {"previous": old, "latest": str(outcome.latest)}
+    meta = {**source_metadata(outcome.source), "previous": old, "latest": str(outcome.latest)}
     return _event(config, "ImagePolicy", outcome.key, "info", "Succeeded", text, now, meta)
 
 
 def automation_event(config: Config, outcome: AutomationOutcome, now: datetime) -> Event | None:
     if outcome.error or not (outcome.commit or outcome.request):
         return None
-    meta = {"changes": str(outcome.changes), "branch": outcome.branch}
+    meta = {
+        **sources_metadata(outcome.sources),
+        "changes": str(outcome.changes),
+        "branch": outcome.branch,
+    }
     if outcome.commit:
         meta["revision"] = f"{outcome.branch}@sha1:{outcome.commit}"
     if outcome.request:

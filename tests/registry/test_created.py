@@ -9,7 +9,14 @@ import pytest
 
 from automation.reference import parse_repository
 from automation.registry import RegistryClient, ScanOptions
-from automation.registry.created import CreatedCache, image_created, parse_created
+from automation.registry.created import (
+    CreatedCache,
+    ImageConfig,
+    image_config,
+    image_created,
+    parse_created,
+)
+from automation.sourcelinks import ImageSource
 from tests.rig import images
 from tests.rig.registry import RegistryServer
 
@@ -91,3 +98,71 @@ def test_cache_is_bounded() -> None:
         cache.put(f"sha256:{i}", None)
     assert cache.get("sha256:0") == (False, None)
     assert cache.get("sha256:2") == (True, None)
+
+
+LABELS = {
+    "org.opencontainers.image.source": "https://github.com/acme/web",
+    "org.opencontainers.image.revision": "0123456789abcdef0123456789abcdef01234567",
+    "org.opencontainers.image.version": "1.0.0",
+    "org.opencontainers.image.url": "https://acme.example/web",
+    "maintainer": "someone",  # not a source label: never kept
+}
+
+
+def config_of(
+    server: RegistryServer, repo: str, tag: str, cache: CreatedCache
+) -> tuple[str, ImageConfig]:
+    async def run() -> tuple[str, ImageConfig]:
+        options = ScanOptions(insecure=True)
+        async with RegistryClient(server.host, options) as client:
+            return await image_config(client, parse_repository(f"{server.host}/{repo}"), tag, cache)
+
+    return asyncio.run(run())
+
+
+def test_source_labels_come_with_created_in_one_read_per_digest(registry: RegistryServer) -> None:
+    repo = images.unique_repo("labels")
+    pushed = images.push_image(
+        registry, repo, "1.0.0", created="2026-11-01T08:30:00Z", labels=LABELS
+    )
+    cache = CreatedCache()
+    digest, config = config_of(registry, repo, "1.0.0", cache)
+    assert digest == pushed.digest
+    assert config.created == datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+    assert dict(config.labels) == {k: v for k, v in LABELS.items() if k != "maintainer"}
+    assert config.source.source == "https://github.com/acme/web"
+    # `created` for the same digest (a release gate) reads nothing more, nor does a re-read
+    assert created_of(registry, repo, "1.0.0", cache)[1] == config.created
+    assert config_of(registry, repo, "1.0.0", cache)[1] == config
+    assert cache.fetches == 1
+
+
+def test_an_index_gives_the_linux_amd64_childs_labels(registry: RegistryServer) -> None:
+    repo = images.unique_repo("labels")
+    images.push_index(
+        registry,
+        repo,
+        "multi",
+        [("linux", "arm64"), ("linux", "amd64")],
+        labels={
+            ("linux", "arm64"): {"org.opencontainers.image.revision": "arm"},
+            ("linux", "amd64"): {"org.opencontainers.image.revision": "amd"},
+        },
+    )
+    assert config_of(registry, repo, "multi", CreatedCache())[1].source.revision == "amd"
+
+
+def test_hostile_labels_are_bounded_stripped_and_refused(registry: RegistryServer) -> None:
+    repo = images.unique_repo("labels")
+    hostile = {
+        "org.opencontainers.image.source": "javascript:alert(document.cookie)",
+        "org.opencontainers.image.revision": "abc\x1b]8;;https://evil\x07def\n",
+        "org.opencontainers.image.version": ["not", "a", "string"],
+        "org.opencontainers.image.url": "https://x/" + "a" * 10_000,
+    }
+    images.push_image(registry, repo, "bad", labels=hostile)
+    images.push_image(registry, repo, "odd", labels=None)
+    _, config = config_of(registry, repo, "bad", CreatedCache())
+    assert config.source == ImageSource(revision="abc]8;;https://evildef")
+    assert "javascript" in config.labels["org.opencontainers.image.source"]  # kept as text
+    assert config_of(registry, repo, "odd", CreatedCache())[1] == ImageConfig()
