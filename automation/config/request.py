@@ -19,13 +19,15 @@ and API group and names the automation it belongs to:
       certSecretRef: {name: forge-ca}    # optional; key `ca.crt`, a private CA
       branch: "image-updates/{{ .AutomationObject.Name }}"  # Go template over the change set
       title: "..."                       # template; default: the commit message's first line
-      body: "..."                        # template; default: the list of changes by file
+      body: "..."                        # template; default: the changes by file, then each
+                                         # image's compare (else source) link
       labels: [images], assignees: [alice], reviewers: [bob], draft: false
       autoMerge: false                   # where the forge supports it
       closeSuperseded: true              # close this automation's other open requests
 
 Templates are Go ``text/template`` with Sprig, over the commit message's data
-(``.AutomationObject``, ``.Values``, ``.Changed``), rendered by the same engine.
+(``.AutomationObject``, ``.Values``, ``.Changed``, and ``.Sources``: the changed images'
+source and compare links), rendered by the same engine.
 """
 
 from __future__ import annotations
@@ -54,6 +56,13 @@ Image updates by {{ .AutomationObject.Namespace }}/{{ .AutomationObject.Name }}:
 {{- range $changes }}
     - {{ .OldValue }} -> {{ .NewValue }}
 {{- end }}{{ end }}{{ end }}
+{{- with .Sources }}
+
+Source changes:
+{{- range . }}
+- {{ .Image }}: {{ or .OldTag "nothing" }} -> {{ .NewTag }}
+{{- with or .CompareURL .Source }} {{ . }}{{ end }}
+{{- end }}{{ end }}
 """
 _NAME_LIMIT = 100
 

@@ -25,7 +25,6 @@ from automation.git import (
     Workspace,
     push_request_branch,
 )
-from automation.git.fluxdata import changed_sources
 from automation.git.push import Apply
 from automation.sourcelinks import SourceChange
 from automation.steps.gitplan import GitPlan, git_plan
@@ -120,15 +119,11 @@ def request_spec(
     changes: ChangeSet,
     sources: Mapping[str, SourceChange] | None = None,
 ) -> RequestSpec:
-    """What the request should say; ``sources`` (by policy key) feed ``.Sources``, and an
-    empty ``spec.body`` (the commit message) gets a line per changed image with its link."""
+    """What the request should say; ``sources`` (by policy key) feed ``.Sources``."""
     spec = request.spec
     message = auto_message(auto).with_sources(sources or {})(changes)
     title = _template(spec.title, auto, "spec.title", sources)(changes) if spec.title else message
-    if spec.body:
-        body = _template(spec.body, auto, "spec.body", sources)(changes)
-    else:
-        body = message + source_section(changed_sources(changes, sources or {}))
+    body = _template(spec.body, auto, "spec.body", sources)(changes) if spec.body else message
     return RequestSpec(
         key=str(auto.key),
         head=head,
@@ -141,12 +136,6 @@ def request_spec(
         draft=spec.draft,
         auto_merge=spec.auto_merge,
     )
-
-
-def source_section(sources: tuple[SourceChange, ...]) -> str:
-    """Markdown lines naming each changed image's move and its compare or source link."""
-    lines = [f"- {change.summary()}" for change in sources if change.best_link]
-    return "\n\nSource changes:\n" + "\n".join(lines) if lines else ""
 
 
 def auto_message(auto: ImageUpdateAutomation) -> MessageTemplate:
