@@ -59,6 +59,7 @@ def reconcile(
     """Run one cycle for everything due (everything with `force`); events to `notifier`."""
     now = now or datetime.now(UTC)
     failures_before = _failures(config, store)
+    errors_before = _errors(config, store)
     # A dry run writes nothing anywhere: no copies into mirror registries either.
     repositories, policies, mirrors = asyncio.run(
         refresh_cycle(config, store, now, force=force, mirror=not dry_run)
@@ -69,9 +70,31 @@ def reconcile(
     )
     if notifier is not None and not dry_run:
         after = _failures(config, store)
-        for event in cycle_events(config, policies, automations, failures_before, after, now):
+        events = cycle_events(
+            config,
+            policies,
+            automations,
+            failures_before,
+            after,
+            now,
+            repositories=repositories,
+            errors_before=errors_before,
+        )
+        for event in events:
             notifier.emit(event)
     return CycleReport(repositories, policies, automations, mirrors)
+
+
+def _errors(config: Config, store: StateStore) -> dict[str, str]:
+    """The stored error of every object before the cycle, as ``stage:key``."""
+    found: dict[str, str] = {}
+    for scan in store.list_scans():
+        found[f"scan:{scan.key}"] = scan.last_error
+    for policy in store.list_policies():
+        found[f"policy:{policy.key}"] = policy.last_error
+    for auto in store.list_automations():
+        found[f"automation:{auto.key}"] = auto.last_error
+    return found
 
 
 def _failures(config: Config, store: StateStore) -> dict[str, int]:

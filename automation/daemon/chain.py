@@ -45,7 +45,13 @@ from automation.steps.cycle import (
     scan_repositories,
 )
 from automation.steps.evaluate import PolicyOutcome
-from automation.steps.events import automation_event, failure_event, policy_event, recovered_event
+from automation.steps.events import (
+    automation_event,
+    failure_event,
+    policy_event,
+    recovered_event,
+    stalled_is_news,
+)
 from automation.steps.mirror import MirrorOutcome
 from automation.steps.scan import RepositoryOutcome
 
@@ -93,6 +99,7 @@ class Chain:
         self.observer: Observer | None = None
         self.notifier: Notifier | None = None  # Flux Alerts: events queued, never awaited
         self.failures: dict[str, int] = {}  # job id -> failures in a row
+        self._stalled: dict[str, str] = {}  # job id -> the stalled error last reported
         self.stopping = False
         self._git = ThreadPoolExecutor(git_workers, thread_name_prefix="git")
         self._scans = Batcher(self._scan_batch, window=SCAN_WINDOW)
@@ -126,12 +133,13 @@ class Chain:
         policies = self._policies_of.get(key, ())
         if not outcome.error and policies:
             await self.evaluate(set(policies))
-        return self._outcome(JobKind.SCAN, key, outcome.error)
+        return self._outcome(JobKind.SCAN, key, outcome.error, stalled=outcome.stalled)
 
     async def policy(self, key: str) -> timedelta | None:
         outcome = await self._evaluations.submit(key)
-        error = outcome.error if isinstance(outcome, PolicyOutcome) else ""
-        return self._outcome(JobKind.POLICY, key, error)
+        if not isinstance(outcome, PolicyOutcome):
+            return self._outcome(JobKind.POLICY, key, "")
+        return self._outcome(JobKind.POLICY, key, outcome.error, stalled=outcome.stalled)
 
     async def evaluate(self, keys: set[str]) -> None:
         results = await asyncio.gather(
@@ -164,22 +172,34 @@ class Chain:
         elif not outcome.error:
             note(logging.DEBUG, f"automation {key}: {outcome.skipped or 'no change'}", object=key)
         self._emit(automation_event(config, outcome, now))
-        return self._outcome(JobKind.AUTOMATION, key, outcome.error)
+        return self._outcome(JobKind.AUTOMATION, key, outcome.error, stalled=outcome.stalled)
 
     def _emit(self, event: Event | None) -> None:
         if event is not None and self.notifier is not None:
             self.notifier.emit(event)
 
-    def _outcome(self, kind: JobKind, key: str, error: str) -> timedelta | None:
-        """Count failures in a row; a failing object waits `backoff(n)` instead of its interval."""
+    def _outcome(
+        self, kind: JobKind, key: str, error: str, *, stalled: bool = False
+    ) -> timedelta | None:
+        """Count failures in a row; a failing object waits `backoff(n)` instead of its interval.
+        A stalled one (a config error) is reported once per distinct error, not per attempt."""
         jid = job_id(kind, key)
         if not error:
+            self._stalled.pop(jid, None)
             before = self.failures.pop(jid, 0)
             if before:
                 self._emit(recovered_event(self.config, kind.value, key, before, self.clock()))
             return None
         failures = self.failures[jid] = self.failures.get(jid, 0) + 1
-        self._emit(failure_event(self.config, kind.value, key, error, failures, self.clock()))
+        if stalled_is_news(stalled, error, self._stalled.get(jid, "")):
+            event = failure_event(
+                self.config, kind.value, key, error, failures, self.clock(), stalled=stalled
+            )
+            self._emit(event)
+        if stalled:
+            self._stalled[jid] = error
+        else:
+            self._stalled.pop(jid, None)
         if self.observer is not None and kind is not JobKind.SCAN:  # scans counted per batch
             self.observer.failed(kind.value, "error")
         delay = backoff(failures)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from automation.changeset import ChangeSet
 from automation.config import Config, ImageUpdateAutomation
-from automation.errors import AutomationError, StateError
+from automation.errors import AutomationError, StalledError, StateError
 from automation.git import (
     MessageTemplate,
     Workspace,
@@ -55,6 +55,7 @@ class AutomationOutcome:
     skipped: str = ""
     request: str = ""  # what the forge did with the pull/merge request, and its URL
     sources: tuple[SourceChange, ...] = ()  # the changed images' sources (links)
+    stalled: bool = False  # the error is the configuration's (StalledError): retrying won't help
 
 
 def policy_refs(
@@ -115,7 +116,7 @@ def run_automation(
                 store.put_automation(failed)
             except StateError as state_err:  # the outcome still carries the error
                 log.error("%s: cannot record the failure: %s", key, state_err)
-        return AutomationOutcome(key, error=str(err))
+        return AutomationOutcome(key, error=str(err), stalled=isinstance(err, StalledError))
 
 
 def _sync(

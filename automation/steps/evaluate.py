@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from automation.config import Config, ImagePolicy, ImageRepository
-from automation.errors import AutomationError, NoMatchingTagError, StateError
+from automation.errors import AutomationError, NoMatchingTagError, StalledError, StateError
 from automation.policy import (
     DigestAction,
     decide_digest,
@@ -43,6 +43,7 @@ class PolicyOutcome:
     error: str = ""
     skipped: str = ""  # why nothing was evaluated (suspended, not due, no scan yet)
     source: SourceChange | None = None  # on a new selection: both images' source labels
+    stalled: bool = False  # the error is the configuration's (StalledError): retrying won't help
 
 
 def policy_hash(policy: ImagePolicy, repo: ImageRepository) -> str:
@@ -140,7 +141,7 @@ async def _one(
         repo = config.repository_for(policy)
     except AutomationError as err:
         store.record_policy_error(key, str(err), now)
-        return PolicyOutcome(key, error=str(err))
+        return PolicyOutcome(key, error=str(err), stalled=isinstance(err, StalledError))
     scan = store.get_scan(str(repo.key))
     if scan is None or scan.scan_time is None:  # a scan time comes with its tag list
         return PolicyOutcome(key, skipped=f"ImageRepository {repo.key} not scanned yet")
@@ -157,7 +158,7 @@ async def _one(
         level = logging.INFO if isinstance(err, NoMatchingTagError) else logging.WARNING
         log.log(level, "%s: %s", key, err)
         store.record_policy_error(key, str(err), now)
-        return PolicyOutcome(key, error=str(err))
+        return PolicyOutcome(key, error=str(err), stalled=isinstance(err, StalledError))
     old = record.latest_ref if record else None
     store.record_policy(new, reason=reason, now=now)
     changed = new.latest_ref != old

@@ -3,12 +3,14 @@
 In: policy and automation outcomes (and failure counts). Out: ``Event``s for Flux-style
 alerts: a policy's latestRef changed (old -> new), an automation pushed or opened/updated a
 request (with the change count and link), an object failing (with how many times in a
-row), and an object recovered after failures.
+row), an object stalled (its configuration is wrong: said once per distinct error, since
+retrying will not change it), and an object recovered after failures. Policy and
+automation events carry the changed images' source and compare links.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from automation.config import Config, ObjectKey
@@ -17,6 +19,7 @@ from automation.notify.event import Event
 from automation.sourcelinks import SourceChange
 from automation.steps.automate import AutomationOutcome
 from automation.steps.evaluate import PolicyOutcome
+from automation.steps.scan import RepositoryOutcome
 
 KINDS = {"policy": "ImagePolicy", "automation": "ImageUpdateAutomation", "scan": "ImageRepository"}
 
@@ -109,9 +112,17 @@ def failure_event(
     *,
     stalled: bool = False,
 ) -> Event:
-    reason = "Stalled" if stalled else "ReconciliationFailed"
+    """A failure: ``ReconciliationFailed`` with the count in a row, or ``Stalled`` (a config
+    error) without one, so a repeated stalled event is the same event."""
+    if stalled:
+        return _event(config, KINDS[stage], key, "error", "Stalled", error, now, {})
     meta = {"failures": str(failures)}
-    return _event(config, KINDS[stage], key, "error", reason, error, now, meta)
+    return _event(config, KINDS[stage], key, "error", "ReconciliationFailed", error, now, meta)
+
+
+def stalled_is_news(stalled: bool, error: str, error_before: str) -> bool:
+    """A stalled object is reported when its error is new, not again on every attempt."""
+    return not stalled or error != error_before
 
 
 def recovered_event(config: Config, stage: str, key: str, failures: int, now: datetime) -> Event:
@@ -128,15 +139,30 @@ def cycle_events(
     failures_before: Mapping[str, int],
     failures_after: Mapping[str, int],
     now: datetime,
+    *,
+    repositories: Sequence[RepositoryOutcome] = (),
+    errors_before: Mapping[str, str] | None = None,
 ) -> list[Event]:
-    """A one-shot cycle's events; failure counts are the automations' records (state)."""
-    events: list[Event | None] = [policy_event(config, p, now) for p in policies]
-    events += [failure_event(config, "policy", p.key, p.error, 1, now) for p in policies if p.error]
+    """A one-shot cycle's events; failure counts are the automations' records (state), and
+    ``errors_before`` (kind stage + key -> the stored error before the cycle, e.g.
+    ``policy:apps/app``) keeps a stalled object from being reported again unchanged."""
+    before = errors_before or {}
+
+    def failed(stage: str, key: str, error: str, stalled: bool, count: int) -> Event | None:
+        if not stalled_is_news(stalled, error, before.get(f"{stage}:{key}", "")):
+            return None
+        return failure_event(config, stage, key, error, count, now, stalled=stalled)
+
+    events: list[Event | None] = [
+        failed("scan", r.key, r.error, True, 1) for r in repositories if r.error and r.stalled
+    ]
+    events += [policy_event(config, p, now) for p in policies]
+    events += [failed("policy", p.key, p.error, p.stalled, 1) for p in policies if p.error]
     for outcome in automations:
         key = outcome.key
         if outcome.error:
             count = failures_after.get(key, 1)
-            events.append(failure_event(config, "automation", key, outcome.error, count, now))
+            events.append(failed("automation", key, outcome.error, outcome.stalled, count))
             continue
         events.append(automation_event(config, outcome, now))
         if failures_before.get(key) and not outcome.skipped:

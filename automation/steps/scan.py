@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from automation.config import Config, ImageRepository
 from automation.config.base import LocalRef
-from automation.errors import AutomationError, StateError
+from automation.errors import AutomationError, StalledError, StateError
 from automation.reference import ImageName, parse_repository
 from automation.registry import (
     CredentialSources,
@@ -42,6 +42,7 @@ class RepositoryOutcome:
     changed: bool = False  # the tag set differs from the previous scan
     error: str = ""
     skipped: str = ""
+    stalled: bool = False  # the error is the configuration's (StalledError): retrying won't help
 
 
 def repository_hash(repo: ImageRepository) -> str:
@@ -167,7 +168,8 @@ async def scan_repositories(
                 image = parse_repository(repo.spec.image)
                 options = scan_options(config, repo)
             except AutomationError as err:
-                outcomes[str(key)] = _failed(store, str(key), str(err), now)
+                stalled = isinstance(err, StalledError)
+                outcomes[str(key)] = _failed(store, str(key), str(err), now, stalled=stalled)
                 continue
             exclusions = tuple(repo.spec.effective_exclusion_list)
             targets.append(ScanTarget(str(key), image, exclusions, options))
@@ -184,7 +186,8 @@ async def scan_repositories(
         name = outcome.target.key
         if outcome.error is not None or outcome.result is None:
             log.warning("scan %s: %s", name, outcome.error)
-            outcomes[name] = _failed(store, name, str(outcome.error), now)
+            stalled = isinstance(outcome.error, StalledError)
+            outcomes[name] = _failed(store, name, str(outcome.error), now, stalled=stalled)
             continue
         try:
             outcomes[name] = _store_result(store, name, outcome.result, repos[name])
@@ -194,13 +197,15 @@ async def scan_repositories(
     return [outcomes[k] for k in sorted(outcomes)]
 
 
-def _failed(store: StateStore, key: str, error: str, now: datetime) -> RepositoryOutcome:
+def _failed(
+    store: StateStore, key: str, error: str, now: datetime, *, stalled: bool = False
+) -> RepositoryOutcome:
     """Record the error on the object; if even that fails, the outcome still carries it."""
     try:
         store.record_scan_error(key, error, now)
     except StateError as err:
         log.error("scan %s: cannot record the error: %s", key, err)
-    return RepositoryOutcome(key, error=error)
+    return RepositoryOutcome(key, error=error, stalled=stalled)
 
 
 def _store_result(
