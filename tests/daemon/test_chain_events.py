@@ -82,3 +82,23 @@ def test_policy_change_failures_and_recovery(chain: Chain, sent: list[dict[str, 
     assert sent[-1]["message"] == "recovered after 2 failure(s)" and sent[-1]["severity"] == "info"
     chain._outcome(JobKind.AUTOMATION, "apps/fleet", "")
     assert len(sent) == 4  # a success after a success says nothing
+
+
+def test_a_stalled_object_is_reported_once_per_distinct_error(
+    chain: Chain, sent: list[dict[str, object]]
+) -> None:
+    for _ in range(3):  # retried with backoff, but the config is still wrong
+        chain._outcome(JobKind.POLICY, "apps/app", "spec.policy: invalid range", stalled=True)
+    [stalled] = sent
+    assert (stalled["reason"], stalled["severity"]) == ("Stalled", "error")
+    assert stalled["message"] == "spec.policy: invalid range"
+    assert "metadata" not in stalled  # no count in a row: a repeat is the same event
+    chain._outcome(JobKind.POLICY, "apps/app", "spec.policy: another mistake", stalled=True)
+    assert len(sent) == 2 and sent[-1]["message"] == "spec.policy: another mistake"
+    chain._outcome(JobKind.POLICY, "apps/app", "HTTP 503", stalled=False)  # transient: each time
+    chain._outcome(JobKind.POLICY, "apps/app", "HTTP 503", stalled=False)
+    assert [e["reason"] for e in sent[2:]] == ["ReconciliationFailed"] * 2
+    chain._outcome(JobKind.POLICY, "apps/app", "")
+    assert sent[-1]["message"] == "recovered after 6 failure(s)"
+    chain._outcome(JobKind.POLICY, "apps/app", "spec.policy: invalid range", stalled=True)
+    assert sent[-1]["reason"] == "Stalled"  # stalled again after a recovery: news again
