@@ -174,7 +174,7 @@ class MessageTemplate:
 
     def with_sources(self, sources: Mapping[str, SourceChange]) -> MessageTemplate:
         twin = copy.copy(self)  # the parsed template is shared, not parsed again
-        object.__setattr__(twin, "sources", dict(sources))
+        object.__setattr__(twin, "sources", sources)  # may be read on demand: kept as is
         return twin
 
     def __call__(self, changes: ChangeSet) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ from automation.steps.gitplan import GitPlan, git_plan, highest_tag_in_range, la
 from automation.steps.mirror import mirrored_ref
 from automation.steps.requests import RequestRun, change_request_for, run_request
 from automation.steps.scan import DigestResolver
-from automation.steps.sources import automation_sources
+from automation.steps.sources import OnDemand, automation_sources
 from automation.steps.windows import schedule_of, window_note, window_state
 
 log = logging.getLogger(__name__)
@@ -160,10 +161,8 @@ def _sync(
         else None
     )
     notes: list[str] = []
-    sources: dict[str, SourceChange] = {}
-    if not dry_run:
-        sources = read_sources(config, store, auto, refs)
-        plan = with_sources(plan, sources)
+    sources = OnDemand(lambda: read_sources(config, store, auto, refs))
+    plan = with_sources(plan, sources)
 
     def apply(root: Path) -> ChangeSet:
         if keys is not None:  # also each new remote head after a lost push race
@@ -233,9 +232,9 @@ def read_sources(
     return asyncio.run(read())
 
 
-def with_sources(plan: GitPlan, sources: dict[str, SourceChange]) -> GitPlan:
+def with_sources(plan: GitPlan, sources: Mapping[str, SourceChange]) -> GitPlan:
     message = plan.commit.message
-    if not sources or not isinstance(message, MessageTemplate):
+    if not isinstance(message, MessageTemplate):
         return plan
     return replace(plan, commit=replace(plan.commit, message=message.with_sources(sources)))
 

@@ -66,7 +66,7 @@ class _RequestTemplate:
         values = dict(auto.spec.git.commit.message_template_values)
         try:
             self.template = MessageTemplate(
-                text, auto.metadata.namespace, auto.metadata.name, values, dict(sources or {})
+                text, auto.metadata.namespace, auto.metadata.name, values, sources or {}
             )
         except MessageTemplateError as err:
             raise self._error(err) from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterator, Mapping
 from typing import Protocol
 
 from automation.config import Config, ImageRepository, ImageUpdateAutomation
@@ -23,6 +24,28 @@ from automation.sourcelinks import ImageSource, SourceChange
 from automation.state import StateStore
 
 log = logging.getLogger(__name__)
+
+
+class OnDemand(Mapping[str, SourceChange]):
+    """Sources read on first use: a run that commits nothing asks the registry nothing."""
+
+    def __init__(self, read: Callable[[], dict[str, SourceChange]]) -> None:
+        self._read = read
+        self._found: dict[str, SourceChange] | None = None
+
+    def _items(self) -> dict[str, SourceChange]:
+        if self._found is None:
+            self._found = self._read()
+        return self._found
+
+    def __getitem__(self, key: str) -> SourceChange:
+        return self._items()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
 
 
 class SourceReader(Protocol):

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from automation.config import load_config
+from automation.config import ImageRepository, load_config
 from automation.notify.delivery import Dispatcher, http_sender
 from automation.notify.notifier import Notifier
 from automation.reconcile import reconcile
+from automation.sourcelinks import ImageSource
 from automation.state import open_store
+from automation.steps.scan import DigestResolver
 from tests.notify.test_cycle_events import SECRET as SLACK_SECRET
 from tests.rig.forge_servers import serve_forge
 from tests.rig.forges import TOKEN, ForgeRig
@@ -80,7 +82,10 @@ def meta(received: list[object], kind: str) -> dict[str, str]:
 
 
 def test_commit_message_and_notifications_carry_source_and_compare_links(
-    registry: RegistryServer, bare_remote: GitRemote, tmp_path: Path
+    registry: RegistryServer,
+    bare_remote: GitRemote,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     repo = f"e2e/app-{uuid.uuid4().hex[:8]}"
     image = f"{registry.host}/{repo}"
@@ -129,6 +134,20 @@ def test_commit_message_and_notifications_carry_source_and_compare_links(
             slack.wait(2)
             fields = slack.received[1].json["attachments"][0]["fields"]
             assert {"title": "compare", "value": COMPARE, "short": False} in fields
+
+            # Nothing new to write: the registry is not asked for sources at all.
+            reads: list[str] = []
+            original = DigestResolver.source
+
+            async def counted(
+                self: DigestResolver, repo: ImageRepository, tag: str, digest: str = ""
+            ) -> ImageSource:
+                reads.append(tag)
+                return await original(self, repo, tag, digest)
+
+            monkeypatch.setattr(DigestResolver, "source", counted)
+            third = reconcile(config, store, cache=tmp_path / "c", force=True, notifier=notifier)
+            assert not third.failed and not third.automations[0].commit and reads == []
         finally:
             dispatcher.stop(timeout=1.0)
 
