@@ -32,7 +32,7 @@ from automation.gotemplate import (
     TemplateError,
     parse,
 )
-from automation.sourcelinks import SourceChange
+from automation.sourcelinks import ImageSource, SourceChange
 
 # internal/source/source.go defaultMessageTemplate, byte for byte.
 DEFAULT_TEMPLATE = "Update from image update automation"
@@ -132,11 +132,21 @@ def sample_changes() -> ChangeSet:
     )
 
 
+def sample_sources() -> dict[str, SourceChange]:
+    """The sample change set's image with sources on both sides, so ``.Sources`` fields
+    are checked too."""
+    repo = "https://github.com/acme/web"
+    old = ImageSource(repo, "0123456789abcdef0123456789abcdef01234567", "1.0.0")
+    new = ImageSource(repo, "fedcba9876543210fedcba9876543210fedcba98", "1.1.0", repo)
+    change = SourceChange("flux-system/web", "ghcr.io/acme/web", "1.0.0", "1.1.0", old, new)
+    return {change.policy: change}
+
+
 def check_template(template: str, values: Mapping[str, str] | None = None) -> None:
     """Raise ``MessageTemplateError`` (with the template line) unless ``template``
     parses and renders over a sample change set."""
     compiled = _compile(template or DEFAULT_TEMPLATE)
-    data = template_data("flux-system", "sample", values or {}, sample_changes())
+    data = template_data("flux-system", "sample", values or {}, sample_changes(), sample_sources())
     try:
         render(compiled, data)
     except MessageTemplateError as err:

@@ -3,8 +3,11 @@ from every printing of the data, so Flux templates render byte for byte as befor
 
 from __future__ import annotations
 
+import pytest
+
 from automation.changeset import Change, ObjectId, build_changeset
-from automation.git import MessageTemplate
+from automation.git import MessageTemplate, MessageTemplateError
+from automation.git.message import check_template
 from automation.sourcelinks import ImageSource, SourceChange
 
 A = "0123456789abcdef0123456789abcdef01234567"
@@ -62,3 +65,9 @@ def test_no_sources_is_an_empty_range_and_a_nil_slice() -> None:
     assert render("{{ range .Sources }}x{{ else }}none{{ end }}") == "none"
     assert render("{{ toJson .Sources }}") == "null"
     assert render("{{ len .Sources }}", SOURCES) == "1"
+
+
+def test_validate_checks_fields_of_sources() -> None:
+    check_template("{{ range .Sources }}{{ .CompareURL }}{{ end }}")
+    with pytest.raises(MessageTemplateError, match="can't evaluate field Compare in type"):
+        check_template("{{ range .Sources }}{{ .Compare }}{{ end }}")
