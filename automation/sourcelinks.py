@@ -160,6 +160,22 @@ class SourceChange:
         """What a one-line summary links to: the compare page, else the source."""
         return self.compare_url or self.source_url
 
+    def to_dict(self) -> dict[str, str]:
+        """The template's field names, for ``-o json``."""
+        return {
+            "policy": self.policy,
+            "image": self.image,
+            "oldTag": self.old_tag,
+            "newTag": self.new_tag,
+            "source": self.source_url,
+            "url": self.new.url,
+            "revision": self.new.revision,
+            "oldRevision": self.old.revision,
+            "version": self.new.version,
+            "oldVersion": self.old.version,
+            "compareURL": self.compare_url,
+        }
+
     def summary(self) -> str:
         """``image: old -> new <link>``, one line."""
         text = f"{self.image}: {self.old_tag or 'nothing'} -> {self.new_tag}"

@@ -121,3 +121,18 @@ def test_a_change_compares_only_within_one_repository() -> None:
 def test_repository_url_normalises() -> None:
     assert repository_url("https://GitHub.com/o/r.git/") == ("github", "https://GitHub.com/o/r")
     assert repository_url("https://gitlab.com/g/-/x") == ("", "")
+
+
+def test_json_form_names_the_template_fields() -> None:
+    old, new = (
+        ImageSource("https://gitlab.com/g/r", A, "1"),
+        ImageSource("https://gitlab.com/g/r", B),
+    )
+    data = SourceChange("apps/app", "img", "1", "2", old, new).to_dict()
+    assert data["compareURL"] == f"https://gitlab.com/g/r/-/compare/{A}...{B}"
+    assert (data["oldRevision"], data["revision"], data["oldVersion"], data["version"]) == (
+        A,
+        B,
+        "1",
+        "",
+    )

@@ -80,10 +80,13 @@ def _data(report: CycleReport) -> dict[str, Any]:
                 **vars(p),
                 "latest": p.latest.to_dict() if p.latest else None,
                 "previous": p.previous.to_dict() if p.previous else None,
+                "source": p.source.to_dict() if p.source else None,
             }
             for p in report.policies
         ],
-        "automations": [vars(a) for a in report.automations],
+        "automations": [
+            {**vars(a), "sources": [s.to_dict() for s in a.sources]} for a in report.automations
+        ],
     }
 
 
