@@ -4,10 +4,12 @@ In: a `SourceReader` (the registry: `steps.scan.DigestResolver`), the policy's r
 its previous and latest refs. Out: a `SourceChange` carrying both images' cleaned OCI source
 labels, from which templates and notifications take a source link and a compare link.
 
-A config is read once per digest (`registry.created`'s cache), so a new selection costs one
-config read, and an automation run in the same process as the evaluation reads nothing new
-(a HEAD per ref without a reflected digest). Links are a convenience: a registry failure
-here is logged and gives empty sources, never a failed evaluation or run.
+A config is read once per digest (`registry.created`'s cache, shared with the release
+gates' `created`): a new selection reads the new image's config, and the previous image's
+unless this process read it already; an automation run reads sources only when it has
+changes to write (`OnDemand`), and after an evaluation in the same process that costs a HEAD
+per ref without a reflected digest. Links are a convenience: a registry failure here is
+logged and gives empty sources, never a failed evaluation or run.
 """
 
 from __future__ import annotations
