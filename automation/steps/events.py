@@ -50,14 +50,16 @@ def _event(
 
 
 def source_metadata(source: SourceChange | None) -> dict[str, str]:
-    """``source``, ``revision``, ``version``, ``url`` and ``compare`` of one image, where known."""
+    """``source``, ``sourceRevision``, ``sourceVersion``, ``imageURL`` and ``compare`` of one
+    image, where known. Not ``revision``: in Flux's events that is the git revision the object
+    reconciled, and commit-status providers mark it; an image's revision is another repo's."""
     if source is None:
         return {}
     found = {
         "source": source.source_url,
-        "revision": source.new.revision,
-        "version": source.new.version,
-        "url": source.new.url,
+        "sourceRevision": source.new.revision,
+        "sourceVersion": source.new.version,
+        "imageURL": source.new.url,
         "compare": source.compare_url,
     }
     return {key: value for key, value in found.items() if value}

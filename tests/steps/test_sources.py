@@ -125,12 +125,15 @@ def test_commit_message_and_notifications_carry_source_and_compare_links(
             )
             generic.wait(2)
             policy = meta(generic.received, "ImagePolicy")
-            assert (policy["compare"], policy["revision"], policy["version"]) == (
+            assert "revision" not in policy  # commit-status providers would mark that sha
+            assert (policy["compare"], policy["sourceRevision"], policy["sourceVersion"]) == (
                 COMPARE,
                 B,
                 "1.1.0",
             )
-            assert meta(generic.received, "ImageUpdateAutomation")["compare"] == COMPARE
+            pushed_meta = meta(generic.received, "ImageUpdateAutomation")
+            assert pushed_meta["compare"] == COMPARE
+            assert pushed_meta["revision"] == f"main@sha1:{again.automations[0].commit}"
             slack.wait(2)
             fields = slack.received[1].json["attachments"][0]["fields"]
             assert {"title": "compare", "value": COMPARE, "short": False} in fields
