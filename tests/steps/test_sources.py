@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,13 @@ import pytest
 from automation.config import ImageRepository, load_config
 from automation.notify.delivery import Dispatcher, http_sender
 from automation.notify.notifier import Notifier
+from automation.notify.payloads import build
 from automation.reconcile import reconcile
-from automation.sourcelinks import ImageSource
+from automation.reference import LatestRef
+from automation.sourcelinks import ImageSource, SourceChange
 from automation.state import open_store
+from automation.steps.evaluate import PolicyOutcome
+from automation.steps.events import policy_event
 from automation.steps.scan import DigestResolver
 from tests.notify.test_cycle_events import SECRET as SLACK_SECRET
 from tests.rig.forge_servers import serve_forge
@@ -29,6 +34,7 @@ from tests.rig.registry import RegistryServer
 from tests.steps.test_requests import SECRET as TOKEN_SECRET
 from tests.test_reconcile import DEPLOY, policies
 
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 A = "0123456789abcdef0123456789abcdef01234567"
 B = "fedcba9876543210fedcba9876543210fedcba98"
 SOURCE = "https://github.com/acme/web"
@@ -208,3 +214,36 @@ def test_a_request_body_carries_the_compare_link(
     else:
         assert f"Source changes:\n- {image}: 1.0.0 -> 1.1.0 {COMPARE}\n" in pull.body
     assert TOKEN not in pull.body
+
+
+def test_an_image_revision_never_becomes_a_commit_status(tmp_path: Path) -> None:
+    """A policy event names the image's git revision, in another repository: a commit-status
+    provider for the fleet repository must not mark it, even a label shaped like Flux's
+    ``branch@sha1:<sha>``."""
+    (tmp_path / "p.yaml").write_text(
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\n"
+        "metadata: {name: app, namespace: apps}\n"
+        "spec: {imageRepositoryRef: {name: app}, policy: {semver: {range: '^1'}}}\n"
+    )
+    config = load_config([tmp_path / "p.yaml"])
+    change = SourceChange(
+        "apps/app",
+        "ghcr.io/acme/web",
+        "1.0.0",
+        "1.1.0",
+        ImageSource(SOURCE, A),
+        ImageSource(SOURCE, B),
+    )
+    outcome = PolicyOutcome(
+        "apps/app",
+        LatestRef("ghcr.io/acme/web", "1.1.0"),
+        LatestRef("ghcr.io/acme/web", "1.0.0"),
+        changed=True,
+        source=change,
+    )
+    event = policy_event(config, outcome, NOW)
+    assert event is not None and event.metadata["sourceRevision"] == f"main@sha1:{B}"
+    secret = {"token": b"t"}
+    for kind in ("github", "gitlab", "gitea"):
+        address = "https://github.com/acme/fleet"
+        assert build("apps/st", kind, event, address=address, secret=secret) is None
