@@ -232,7 +232,7 @@ def test_an_image_revision_never_becomes_a_commit_status(tmp_path: Path) -> None
         "1.0.0",
         "1.1.0",
         ImageSource(SOURCE, A),
-        ImageSource(SOURCE, B),
+        ImageSource(SOURCE, f"main@sha1:{B}"),
     )
     outcome = PolicyOutcome(
         "apps/app",
