@@ -160,13 +160,14 @@ async def _one(
         store.record_policy_error(key, str(err), now)
         return PolicyOutcome(key, error=str(err), stalled=isinstance(err, StalledError))
     old = record.latest_ref if record else None
-    store.record_policy(new, reason=reason, now=now)
     changed = new.latest_ref != old
     source = None
+    # Read before storing: the stored record is the end of the evaluation for those watching.
+    if changed and sources is not None and new.latest_ref and _new_tag(old, new.latest_ref):
+        source = await source_change(sources, key, repo, old, new.latest_ref)
+    store.record_policy(new, reason=reason, now=now)
     if changed:
         log.info("%s: %s (%s)", key, new.message, reason)
-        if sources is not None and new.latest_ref is not None and _new_tag(old, new.latest_ref):
-            source = await source_change(sources, key, repo, old, new.latest_ref)
     return PolicyOutcome(
         key,
         new.latest_ref,

@@ -67,10 +67,15 @@ def test_requested_scan_runs_the_chain_long_before_the_interval(
 
     async def body(d: Daemon) -> None:
         await _until(lambda: d.store.get_policy("apps/app") is not None)  # the start-up scan
-        # The start-up scan's next run is spread over half to one and a half intervals.
-        next_scan, now = d.scheduler.next_run("scan:apps/app"), datetime.now(UTC)
-        expected = now + spread("apps/app", timedelta(hours=1))
-        assert next_scan is not None and abs(next_scan - expected) < timedelta(seconds=5)
+
+        # The start-up scan's next run is spread over half to one and a half intervals; it is
+        # set when the scan job returns, which may be a moment after the policy is stored.
+        def spread_out() -> bool:
+            next_scan, now = d.scheduler.next_run("scan:apps/app"), datetime.now(UTC)
+            expected = now + spread("apps/app", timedelta(hours=1))
+            return next_scan is not None and abs(next_scan - expected) < timedelta(seconds=5)
+
+        await _until(spread_out, timeout=5)
         push_image(registry, repo, "1.3.0")
         # What the webhook listener does: call on_scan from its own thread.
         threading.Thread(target=d.request_scan, args=({"apps/app", "apps/unknown"},)).start()
