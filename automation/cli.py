@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "imageset": "imageset",
     "rollback": "rollback",
     "notify": "notify",
+    "state": "state",
 }
 
 EXIT_OK = 0

@@ -9,4 +9,5 @@ os.environ["IMAGE_AUTOMATION_ALLOW_FILE_REMOTES"] = "1"
 pytest_plugins = [
     "tests.rig.registry",
     "tests.rig.git_remotes",
+    "tests.rig.postgres",
 ]

@@ -45,10 +45,18 @@ def add_cache_argument(parser: argparse.ArgumentParser) -> None:
 def add_state_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state",
+        default=None,
+        metavar="PATH|URL",
+        help="state database: a SQLite file or postgresql://USER@HOST:PORT/DB "
+        "(default: $IMAGE_AUTOMATION_STATE or ~/.local/state/...)",
+    )
+    parser.add_argument(
+        "--state-password-file",
         type=Path,
         default=None,
         metavar="PATH",
-        help="state database (default: $IMAGE_AUTOMATION_STATE or ~/.local/state/...)",
+        help="file holding the PostgreSQL password, e.g. a mounted Secret "
+        "(also $IMAGE_AUTOMATION_STATE_PASSWORD_FILE, PGPASSWORD, PGPASSFILE)",
     )
 
 
@@ -62,4 +70,4 @@ def load(args: argparse.Namespace) -> Config:
 
 
 def state(args: argparse.Namespace) -> StateStore:
-    return open_store(args.state)
+    return open_store(args.state, args.state_password_file)

@@ -1,7 +1,8 @@
 """The state database's schema: one SQL script per version, applied in order.
 
-`PRAGMA user_version` records how far a database has been migrated; a migration is never edited
-once released, only new ones appended. Also the text encodings of times and refs in columns.
+SQLite records how far a database has been migrated in `PRAGMA user_version`, PostgreSQL in the
+`schema_version` table; both run the same scripts. A migration is never edited once released,
+only new ones appended. Also the text encodings of times and refs in columns.
 """
 
 from __future__ import annotations
@@ -65,3 +66,8 @@ def decode_ref(value: str | None) -> LatestRef | None:
         return None
     data = json.loads(value)
     return LatestRef(data["name"], data["tag"], data.get("digest", ""))
+
+
+def postgres_script(script: str) -> str:
+    """A migration in PostgreSQL's spelling: the one type name that differs (BLOB)."""
+    return script.replace(" BLOB", " BYTEA")

@@ -1,4 +1,4 @@
-"""The state store interface. SQLite implements it; a server database can implement it too.
+"""The state store interface. SQLite implements it for one process, PostgreSQL for replicas.
 
 Only this package imports the database layer; everything else talks to `StateStore`.
 """
@@ -71,8 +71,21 @@ def default_state_path() -> Path:
     return Path(base) / "image-automation" / "state.db"
 
 
-def open_store(path: Path | None = None) -> StateStore:
-    return SQLiteStore(path or default_state_path())
+def state_location() -> str:
+    """`$IMAGE_AUTOMATION_STATE` (a path or a postgresql:// URL), else the default file."""
+    return os.environ.get(STATE_ENV) or str(default_state_path())
+
+
+def open_store(location: str | Path | None = None, password_file: Path | None = None) -> StateStore:
+    """A SQLite file, or a PostgreSQL server for a `postgresql://` URL (several replicas)."""
+    from automation.state.location import is_server_url, server_location
+
+    text = str(location) if location is not None else state_location()
+    if is_server_url(text):
+        from automation.state.postgres import PostgresStore
+
+        return PostgresStore(server_location(text, password_file))
+    return SQLiteStore(Path(text))
 
 
 def pinned_ref(store: StateStore, key: str) -> LatestRef | None:
