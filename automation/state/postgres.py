@@ -3,7 +3,8 @@
 The same tables and migration scripts as SQLite (`schema`), versioned in `schema_version`;
 replicas starting together migrate under an advisory lock. Every state change is one
 transaction; `record_policy` locks the policy's row, so two replicas evaluating the same policy
-at once add one history generation, not two. Connections come from a small psycopg pool that
+at once add one history generation, not two, and an evaluation that started before the stored
+one is dropped rather than stepping latestRef back. Connections come from a small psycopg pool that
 checks a connection before lending it, so a restarted server costs one failed call, not a
 process restart. Error texts name the server by host/port/database only, never a password.
 """
@@ -72,6 +73,7 @@ class PostgresStore:
         kwargs: dict[str, Any] = {"autocommit": False, "connect_timeout": 10}
         if location.password is not None:
             kwargs["password"] = location.password
+        self._kwargs = kwargs
         self._pool = ConnectionPool(
             location.url,
             kwargs=kwargs,
@@ -122,6 +124,13 @@ class PostgresStore:
             "ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version",
             (component, len(scripts)),
         )
+
+    def connect(self, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+        """A connection of its own, outside the pool (LISTEN needs one that stays open)."""
+        try:
+            return psycopg.connect(self.location.url, **{**self._kwargs, "autocommit": autocommit})
+        except psycopg.Error as err:
+            raise StateError(f"state store {self.where}: {_reason(err)}") from None
 
     def schema_version(self) -> int:
         row = self._one("SELECT version FROM schema_version WHERE component = 'state'")
@@ -209,6 +218,8 @@ class PostgresStore:
                 f"SELECT {_POLICY_COLUMNS} FROM policies WHERE key = %s FOR UPDATE", (record.key,)
             ).fetchone()
             old = SQLiteStore._policy(row)
+            if _stale(record.evaluated_time or now, old):
+                return old
             generation = old.generation
             if record.latest_ref is not None and record.latest_ref != old.latest_ref:
                 generation += 1
@@ -351,6 +362,15 @@ class _CountingCursor:
     def executemany(self, sql: Any, rows: Any) -> None:
         self._store._counted()
         self._cursor.executemany(sql, rows)
+
+
+def _stale(evaluated: datetime, stored: PolicyRecord) -> bool:
+    """An evaluation that started before the stored one, finishing after it (two replicas):
+    its tags may be older, so writing it could step latestRef back and forth."""
+    before = stored.evaluated_time
+    if before is None or (before.tzinfo is None) != (evaluated.tzinfo is None):
+        return False
+    return evaluated < before
 
 
 def _reason(err: BaseException) -> str:

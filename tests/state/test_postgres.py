@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -99,4 +99,14 @@ def test_store_recovers_after_a_server_restart(
     finally:
         postgres_server.start()
     assert store.get_tags("ns/app") == ["1"]
+    store.close()
+
+
+def test_a_stale_evaluation_does_not_step_the_ref_back(postgres_url: str) -> None:
+    store = open_store(postgres_url)
+    new, old = LatestRef("app", "2.0.0"), LatestRef("app", "1.0.0")
+    later = NOW + timedelta(seconds=5)
+    store.record_policy(PolicyRecord("ns/p", latest_ref=new), reason="new tag", now=later)
+    kept = store.record_policy(PolicyRecord("ns/p", latest_ref=old), reason="new tag", now=NOW)
+    assert kept.latest_ref == new and [h.ref for h in store.history("ns/p")] == [new]
     store.close()
