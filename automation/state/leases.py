@@ -125,15 +125,17 @@ class LeaseBoard:
             if row is not None and row[0]:
                 db.execute(f"NOTIFY {CHANNEL}")
 
-    def abandon(self, names: Iterable[str]) -> None:
-        """Give up these leases without running (SIGTERM): due at once for another replica."""
+    def abandon(self, names: Iterable[str], locks: bool = False) -> None:
+        """Give up these leases without running (SIGTERM): due at once for another replica;
+        with `locks`, every named lock this replica holds too."""
         with self.store._tx() as db:
             db.execute(
                 "UPDATE jobs SET holder = NULL, expires = NULL, next_run = LEAST(next_run, now()) "
                 "WHERE holder = %s AND name = ANY(%s)",
                 (self.holder, sorted(names)),
             )
-            db.execute("DELETE FROM locks WHERE holder = %s", (self.holder,))
+            if locks:
+                db.execute("DELETE FROM locks WHERE holder = %s", (self.holder,))
             db.execute(f"NOTIFY {CHANNEL}")
 
     def trigger(self, names: Iterable[str]) -> None:

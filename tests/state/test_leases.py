@@ -93,7 +93,7 @@ def test_abandon_hands_work_over_at_once(store: PostgresStore) -> None:
     a.register(jobs(3))
     held = a.claim_due("", 10)
     assert a.lock("git:https://example.test/repo.git#main")
-    a.abandon(c.name for c in held)
+    a.abandon((c.name for c in held), locks=True)
     assert sorted(c.name for c in b.claim_due("", 10)) == sorted(c.name for c in held)
     assert b.lock("git:https://example.test/repo.git#main")
 
