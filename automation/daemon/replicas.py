@@ -49,6 +49,9 @@ SHARD_LABEL = "sharding.fluxcd.io/key"  # the label Flux's controllers shard by
 LEASE_TTL = timedelta(seconds=30)
 POLL_SECONDS = 1.0
 CAPACITY = 64  # jobs one replica runs at once (scans share registry passes)
+# Jobs claimed per statement: small enough that replicas woken together interleave their
+# claims (an even share), large enough that a burst of due jobs costs few round trips.
+CLAIM_BATCH = 16
 LOCK_RETRY = timedelta(seconds=2)  # an automation whose git branch is busy elsewhere
 BACKOFF_CAP = timedelta(seconds=30)
 
@@ -156,7 +159,8 @@ class SharedScheduler:
             loop.call_soon_threadsafe(self._trigger, job_id)
 
     def _trigger(self, job_id: str) -> None:
-        if job_id in self._funcs and not self._stopping:
+        # Jobs of other shards too: a webhook any replica receives reaches the one that runs it.
+        if not self._stopping:
             self._triggers.add(job_id)
             self._wake.set()
 
@@ -238,7 +242,8 @@ class SharedScheduler:
             raise
         if self.halting():
             return []
-        return self.board.claim_due(self.options.shard, self.options.capacity - self.held)
+        room = min(CLAIM_BATCH, self.options.capacity - self.held)
+        return self.board.claim_due(self.options.shard, room)
 
     def _begin(self, claim: Claim) -> None:
         if claim.previous is not None:

@@ -141,8 +141,10 @@ class Daemon:
 
     def request_scan(self, keys: set[str]) -> None:
         """Scan these ImageRepositories now (thread-safe; the webhook receiver calls it)."""
+        # Replicas: through the database, to whichever replica (or shard) runs the scan.
+        shared = isinstance(self.scheduler, SharedScheduler)
         for key in sorted(keys):
-            if job_id(JobKind.SCAN, key) in self._jobs:
+            if job_id(JobKind.SCAN, key) in self._jobs or shared:
                 note(logging.INFO, f"scan {key} requested", object=key)
                 self.scheduler.trigger_now(job_id(JobKind.SCAN, key))
 

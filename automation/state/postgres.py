@@ -70,7 +70,8 @@ class PostgresStore:
         self.location = location
         self.queries = 0  # statements sent, for the replica benchmark's database load
         self._count = threading.Lock()
-        kwargs: dict[str, Any] = {"autocommit": False, "connect_timeout": 10}
+        # Autocommit: a read is one statement; writes open their transaction explicitly.
+        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
         if location.password is not None:
             kwargs["password"] = location.password
         self._kwargs = kwargs
@@ -139,19 +140,31 @@ class PostgresStore:
     @contextmanager
     def _tx(self) -> Iterator[_CountingCursor]:
         """One transaction on one pooled connection; any psycopg error becomes a StateError."""
+        with self._read() as conn, self._errors(), conn.transaction():
+            yield _CountingCursor(conn.cursor(), self)
+
+    @contextmanager
+    def _read(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection for one statement outside a transaction block."""
+        with self._errors(), self._pool.connection(timeout=CONNECT_WAIT) as conn:
+            yield conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
         try:
-            with self._pool.connection(timeout=CONNECT_WAIT) as conn, conn.transaction():
-                yield _CountingCursor(conn.cursor(), self)
+            yield
         except (psycopg.Error, PoolTimeout) as err:
             raise StateError(f"state store {self.where}: {_reason(err)}") from None
 
     def _one(self, sql: str, *args: Any) -> Any:
-        with self._tx() as db:
-            return db.execute(sql, args).fetchone()
+        with self._read() as conn:
+            self._counted()
+            return conn.execute(sql.encode(), args).fetchone()
 
     def _all(self, sql: str, *args: Any) -> list[Any]:
-        with self._tx() as db:
-            return db.execute(sql, args).fetchall()
+        with self._read() as conn:
+            self._counted()
+            return conn.execute(sql.encode(), args).fetchall()
 
     def _counted(self) -> None:
         with self._count:

@@ -7,15 +7,22 @@ once, and every change lands exactly once however the work moved between replica
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import textwrap
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from automation.config import ObjectKey, load_config
+from automation.daemon.plan import desired_jobs
+from automation.daemon.replicas import ReplicaOptions, SharedScheduler, git_lock_name, shard_of
+from automation.scheduler import JobFunc
+from automation.server import webhook_path
 from automation.state import open_store
 from automation.state.leases import LeaseBoard
 from automation.state.postgres import PostgresStore
@@ -167,3 +174,155 @@ def test_sigterm_hands_work_over_without_waiting_for_the_ttl(
         tmp_path, postgres_url, start_daemon, "5m", lambda p: p.terminate()
     )
     assert seconds < 10 and not takeovers  # handed back, not expired
+
+
+SHARDED = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {{name: fleet, namespace: apps}}
+spec: {{url: {remote}, ref: {{branch: main}}}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {{name: app0, namespace: apps, labels: {{sharding.fluxcd.io/key: blue}}}}
+spec: {{image: {image}, interval: 1h, insecure: true}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {{name: app0, namespace: apps, labels: {{sharding.fluxcd.io/key: blue}}}}
+spec:
+  imageRepositoryRef: {{name: app0}}
+  policy: {{semver: {{range: "^1.0"}}}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {{name: fleet, namespace: apps, labels: {{sharding.fluxcd.io/key: blue}}}}
+spec:
+  interval: 1h
+  sourceRef: {{kind: GitRepository, name: fleet}}
+  git:
+    commit:
+      author: {{name: bot, email: bot@example.com}}
+      messageTemplate: "Update {{{{ AutomationObject }}}}"
+  update: {{path: ./clusters}}
+---
+apiVersion: notification.toolkit.fluxcd.io/v1
+kind: Receiver
+metadata: {{name: hook, namespace: apps}}
+spec:
+  type: generic
+  secretRef: {{name: hook-token}}
+  resources: [{{kind: ImageRepository, name: app0}}]
+"""
+
+TOKEN_SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata: {name: hook-token, namespace: apps}
+stringData: {token: replica-test-token}
+"""
+
+
+def test_a_webhook_to_any_replica_reaches_the_shard_that_runs_the_object(
+    registry: RegistryServer, postgres_url: str, tmp_path: Path, start_daemon: StartDaemon
+) -> None:
+    repo = unique_repo("shard")
+    push_tags(registry, repo, ["1.0.0"])
+    fleet = make_fleet(tmp_path, registry.host, [repo], 1)
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    text = SHARDED.format(remote=fleet.remotes[0].as_uri(), image=fleet.image(0))
+    (folder / "all.yaml").write_text(text)
+    (tmp_path / "secret.yaml").write_text(TOKEN_SECRET)
+    extra = ("--jitter", "0s", "--secrets", str(tmp_path / "secret.yaml"))
+    blue, _ = replica(start_daemon, folder, postgres_url, "blue", "--shard", "blue", *extra)
+    plain, port = replica(start_daemon, folder, postgres_url, "plain", *extra)
+    store = open_store(postgres_url)
+    wait_until(lambda: (p := store.get_policy("apps/app0")) and p.latest_ref, 15, blue)
+    push_tags(registry, repo, ["1.1.0"])
+
+    path = webhook_path(b"replica-test-token", "hook", "apps")
+    answer = httpx.post(f"http://127.0.0.1:{port}{path}", json={}, timeout=5)
+    assert answer.status_code == 202
+    wait_until(lambda: _landed(fleet, "1.1.0"), 15, blue)  # scan interval: 1h
+    assert any(m == "scan apps/app0 requested" for m in plain.messages())
+    assert not any("apps/" in m and m.startswith("automation") for m in plain.messages())
+    store.close()
+    assert blue.terminate() == 0 and plain.terminate() == 0
+
+
+def test_shard_label_and_branch_lock_names(tmp_path: Path) -> None:
+    text = SHARDED.format(remote="https://git.example.com:8443/org/fleet.git", image="r.test/a")
+    text += "---\n" + textwrap.dedent("""\
+        apiVersion: image.toolkit.fluxcd.io/v1
+        kind: ImageRepository
+        metadata: {name: plain, namespace: apps}
+        spec: {image: r.test/b, interval: 1h}
+        """)
+    (tmp_path / "all.yaml").write_text(text)
+    (tmp_path / "secret.yaml").write_text(TOKEN_SECRET)
+    config = load_config([tmp_path / "all.yaml"], [tmp_path / "secret.yaml"])
+    shards = {spec.job_id: shard_of(config, spec) for spec in desired_jobs(config).values()}
+    assert shards == {
+        "scan:apps/app0": "blue",
+        "scan:apps/plain": "",
+        "automation:apps/fleet": "blue",
+    }
+    auto = config.automations[ObjectKey("apps", "fleet")]
+    assert git_lock_name(config, auto) == "git:https://git.example.com:8443/org/fleet.git#main"
+
+
+def test_shared_schedulers_run_each_due_job_once_and_triggers_reach_the_holder(
+    postgres_url: str,
+) -> None:
+    asyncio.run(_two_schedulers(postgres_url))
+
+
+async def _two_schedulers(url: str) -> None:
+    stores = [open_store(url), open_store(url)]
+    pair = [
+        SharedScheduler(s, ReplicaOptions(name, poll_seconds=0.1))  # type: ignore[arg-type]
+        for s, name in zip(stores, ("a", "b"), strict=True)
+    ]
+    ran: list[tuple[str, str]] = []
+    gate = asyncio.Event()
+
+    def job(owner: str, name: str) -> JobFunc:
+        async def run() -> timedelta | None:
+            ran.append((owner, name))
+            if name == "scan:ns/slow":
+                await gate.wait()
+            await asyncio.sleep(0.02)
+            return None
+
+        return run
+
+    names = [f"scan:ns/r{i}" for i in range(30)] + ["scan:ns/slow"]
+    now = datetime.now(UTC)
+    for s in pair:
+        s.start()
+        for name in names:
+            s.ensure(name, timedelta(hours=1), job(s.options.replica_id, name), first_run=now)
+    await _until(lambda: len(ran) == len(names))
+    await asyncio.sleep(0.3)
+    assert sorted(n for _, n in ran) == sorted(names)  # each once
+    assert {o for o, _ in ran} == {"a", "b"}  # both took a share
+    (holder,) = [o for o, n in ran if n == "scan:ns/slow"]
+    other = pair[1] if holder == "a" else pair[0]
+    other.trigger_now("scan:ns/slow")  # e.g. a webhook on the replica that does not hold it
+    await asyncio.sleep(0.3)
+    gate.set()
+    await _until(lambda: len(ran) == len(names) + 1)
+    await asyncio.sleep(0.3)
+    assert [n for _, n in ran[len(names) :]] == ["scan:ns/slow"]  # once more, not twice
+    for s in pair:
+        await s.shutdown()
+    for st in stores:
+        st.close()
+
+
+async def _until(probe: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not probe():
+        assert time.monotonic() < deadline, "not reached in time"
+        await asyncio.sleep(0.02)

@@ -57,6 +57,7 @@ class PostgresServer:
     root: Path
     port: int
     proc: ManagedProcess | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # extra `-c NAME=VALUE`
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -104,6 +105,7 @@ class PostgresServer:
             "fsync=off",
             "-c",
             "max_connections=200",
+            *(arg for k, v in self.settings.items() for arg in ("-c", f"{k}={v}")),
         ]
         self.proc = start_process(
             "postgres",
@@ -139,7 +141,7 @@ class PostgresServer:
         return self.url(name)
 
 
-def launch(base: Path | None = None) -> PostgresServer:
+def launch(base: Path | None = None, settings: dict[str, str] | None = None) -> PostgresServer:
     initdb = postgres_bin("initdb")
     if initdb is None:
         pytest.skip("PostgreSQL is not installed (scripts/setup.sh installs it)")
@@ -168,7 +170,7 @@ def launch(base: Path | None = None) -> PostgresServer:
         check=True,
         capture_output=True,
     )
-    server = PostgresServer(root, free_port())
+    server = PostgresServer(root, free_port(), settings=dict(settings or {}))
     server.start()
     return server
 
