@@ -60,7 +60,7 @@ class LeaseBoard:
         """Add jobs; an existing row keeps its next run (another replica scheduled it)."""
         if not rows:
             return
-        with self.store._tx() as db:
+        with self.store.server.transaction() as db:
             db.execute(
                 "INSERT INTO jobs (name, shard, interval_seconds, next_run) "
                 "SELECT * FROM unnest(%s::text[], %s::text[], %s::float8[], %s::timestamptz[]) "
@@ -75,13 +75,13 @@ class LeaseBoard:
             )
 
     def unregister(self, names: Iterable[str]) -> None:
-        with self.store._tx() as db:
+        with self.store.server.transaction() as db:
             db.execute("DELETE FROM jobs WHERE name = ANY(%s)", (sorted(names),))
 
     def claim_due(self, shard: str, limit: int) -> list[Claim]:
         if limit <= 0:
             return []
-        with self.store._tx() as db:
+        with self.store.server.transaction() as db:
             rows = db.execute(
                 "WITH due AS (SELECT name, holder, next_run FROM jobs "
                 "  WHERE shard = %s AND next_run <= now() AND (holder IS NULL OR expires < now()) "
@@ -98,7 +98,7 @@ class LeaseBoard:
         wanted = sorted(names)
         if not wanted:
             return set()
-        with self.store._tx() as db:
+        with self.store.server.transaction() as db:
             rows = db.execute(
                 "UPDATE jobs SET expires = now() + make_interval(secs => %s) "
                 "WHERE holder = %s AND name = ANY(%s) RETURNING name",
@@ -113,7 +113,7 @@ class LeaseBoard:
     def release(self, name: str, delay: timedelta | None) -> None:
         """Done: the next run after `delay` (its interval when None), or at once if triggered
         meanwhile. With `delay` and interval both unknown (abandoned work), due at once."""
-        with self.store._tx() as db:
+        with self.store.server.transaction() as db:
             row = db.execute(
                 "UPDATE jobs SET holder = NULL, expires = NULL, next_run = CASE "
                 "  WHEN triggered THEN now() "
@@ -128,7 +128,7 @@ class LeaseBoard:
     def abandon(self, names: Iterable[str], locks: bool = False) -> None:
         """Give up these leases without running (SIGTERM): due at once for another replica;
         with `locks`, every named lock this replica holds too."""
-        with self.store._tx() as db:
+        with self.store.server.transaction() as db:
             db.execute(
                 "UPDATE jobs SET holder = NULL, expires = NULL, next_run = LEAST(next_run, now()) "
                 "WHERE holder = %s AND name = ANY(%s)",
@@ -140,7 +140,7 @@ class LeaseBoard:
 
     def trigger(self, names: Iterable[str]) -> None:
         """Run these jobs at once, wherever they are claimed; a running one runs again."""
-        with self.store._tx() as db:
+        with self.store.server.transaction() as db:
             db.execute(
                 "UPDATE jobs SET next_run = LEAST(next_run, now()), triggered = TRUE "
                 "WHERE name = ANY(%s)",
@@ -150,7 +150,7 @@ class LeaseBoard:
 
     def lock(self, name: str) -> bool:
         """Take the named lock unless another replica holds an unexpired one."""
-        with self.store._tx() as db:
+        with self.store.server.transaction() as db:
             row = db.execute(
                 "INSERT INTO locks VALUES (%s, %s, now() + make_interval(secs => %s)) "
                 "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, "
@@ -161,12 +161,12 @@ class LeaseBoard:
         return row is not None
 
     def unlock(self, name: str) -> None:
-        with self.store._tx() as db:
+        with self.store.server.transaction() as db:
             db.execute("DELETE FROM locks WHERE name = %s AND holder = %s", (name, self.holder))
 
     def holders(self) -> dict[str, str]:
         """Job name -> holder of every unexpired lease (for tests and status)."""
-        with self.store._tx() as db:
+        with self.store.server.transaction() as db:
             rows = db.execute(
                 "SELECT name, holder FROM jobs WHERE holder IS NOT NULL AND expires >= now()"
             ).fetchall()
@@ -197,7 +197,7 @@ class Listener:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with self.store.connect(autocommit=True) as conn:
+                with self.store.server.connect(autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):

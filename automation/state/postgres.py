@@ -4,28 +4,24 @@ The same tables and migration scripts as SQLite (`schema`), versioned in `schema
 replicas starting together migrate under an advisory lock. Every state change is one
 transaction; `record_policy` locks the policy's row, so two replicas evaluating the same policy
 at once add one history generation, not two, and an evaluation that started before the stored
-one is dropped rather than stepping latestRef back. Connections come from a small psycopg pool that
-checks a connection before lending it, so a restarted server costs one failed call, not a
-process restart. Error texts name the server by host/port/database only, never a password.
+one is dropped rather than stepping latestRef back. Connections, their pool and errors are in
+`pgserver`; the tables for replicas' leases in `schema.COORDINATION_MIGRATIONS`.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
-
 from automation.errors import StateError
 from automation.reference import LatestRef
 from automation.state.location import ServerLocation
+from automation.state.pgserver import POOL_SIZE, Cursor, Server
 from automation.state.records import (
     AutomationRecord,
     HistoryEntry,
@@ -34,7 +30,13 @@ from automation.state.records import (
     ScanRecord,
 )
 from automation.state.schema import (
+    AUTOMATION_COLUMNS,
+    COORDINATION_MIGRATIONS,
     MIGRATIONS,
+    MIRROR_COLUMNS,
+    POLICY_COLUMNS,
+    SCAN_ALL,
+    SCAN_COLUMNS,
     decode_ref,
     decode_time,
     encode_ref,
@@ -43,132 +45,42 @@ from automation.state.schema import (
 )
 from automation.state.sqlite import SQLiteStore
 
-# Tables only a shared server needs: the replicas' job leases, named locks and event queue.
-# Versioned apart from the state tables, which must stay the same in both stores.
-COORDINATION_MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE jobs (
-        name TEXT PRIMARY KEY, shard TEXT NOT NULL DEFAULT '',
-        interval_seconds DOUBLE PRECISION NOT NULL, next_run TIMESTAMPTZ NOT NULL,
-        triggered BOOLEAN NOT NULL DEFAULT FALSE, holder TEXT, expires TIMESTAMPTZ
-    );
-    CREATE INDEX jobs_due ON jobs (shard, next_run);
-    CREATE TABLE locks (
-        name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL
-    );
-    """,
-]
-MIGRATION_LOCK = 7_263_551  # pg_advisory_xact_lock key: one migrating replica at a time
-POOL_SIZE = 8
-# How long a call waits for a pooled connection while the server is unreachable, before it
-# fails with StateError (the daemon then reports not ready and backs off).
-CONNECT_WAIT = 5.0
-
 
 class PostgresStore:
     def __init__(self, location: ServerLocation, *, pool_size: int = POOL_SIZE) -> None:
         self.location = location
-        self.queries = 0  # statements sent, for the replica benchmark's database load
-        self._count = threading.Lock()
-        # Autocommit: a read is one statement; writes open their transaction explicitly.
-        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
-        if location.password is not None:
-            kwargs["password"] = location.password
-        self._kwargs = kwargs
-        self._pool = ConnectionPool(
-            location.url,
-            kwargs=kwargs,
-            min_size=1,
-            max_size=pool_size,
-            open=False,
-            check=ConnectionPool.check_connection,
-            name="state",
-        )
+        self.server = Server(location, pool_size=pool_size)
         try:
-            # One direct connection first: a wrong password or an unknown host fails at once
-            # with libpq's reason, where the pool would keep retrying until its timeout.
-            psycopg.connect(location.url, **kwargs).close()
-            self._pool.open(wait=True, timeout=CONNECT_WAIT * 3)
-            self._migrate()
-        except (psycopg.Error, PoolTimeout) as err:
-            self._pool.close()
-            raise StateError(f"cannot open state store {self.where}: {_reason(err)}") from None
+            self.server.migrate(
+                {
+                    "state": [postgres_script(m) for m in MIGRATIONS],
+                    "coordination": COORDINATION_MIGRATIONS,
+                }
+            )
+        except StateError:
+            self.server.close()
+            raise
 
     @property
     def where(self) -> str:
         return self.location.url
 
-    def _migrate(self) -> None:
-        with self._tx() as db:
-            db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version "
-                "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-            )
-            self._apply(db, "state", [postgres_script(m) for m in MIGRATIONS])
-            self._apply(db, "coordination", COORDINATION_MIGRATIONS)
-
-    def _apply(self, db: _CountingCursor, component: str, scripts: list[str]) -> None:
-        row = db.execute(
-            "SELECT version FROM schema_version WHERE component = %s", (component,)
-        ).fetchone()
-        version = row[0] if row else 0
-        if version > len(scripts):
-            raise StateError(
-                f"state store {self.where} has {component} schema {version}, newer than this "
-                f"program ({len(scripts)}); upgrade image-automation"
-            )
-        for target in range(version, len(scripts)):
-            db.execute(scripts[target].encode())
-        db.execute(
-            "INSERT INTO schema_version VALUES (%s, %s) "
-            "ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version",
-            (component, len(scripts)),
-        )
-
-    def connect(self, *, autocommit: bool = False) -> psycopg.Connection[Any]:
-        """A connection of its own, outside the pool (LISTEN needs one that stays open)."""
-        try:
-            return psycopg.connect(self.location.url, **{**self._kwargs, "autocommit": autocommit})
-        except psycopg.Error as err:
-            raise StateError(f"state store {self.where}: {_reason(err)}") from None
+    @property
+    def queries(self) -> int:
+        return self.server.queries
 
     def schema_version(self) -> int:
         row = self._one("SELECT version FROM schema_version WHERE component = 'state'")
         return int(row[0]) if row else 0
 
-    @contextmanager
-    def _tx(self) -> Iterator[_CountingCursor]:
-        """One transaction on one pooled connection; any psycopg error becomes a StateError."""
-        with self._read() as conn, self._errors(), conn.transaction():
-            yield _CountingCursor(conn.cursor(), self)
-
-    @contextmanager
-    def _read(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection for one statement outside a transaction block."""
-        with self._errors(), self._pool.connection(timeout=CONNECT_WAIT) as conn:
-            yield conn
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except (psycopg.Error, PoolTimeout) as err:
-            raise StateError(f"state store {self.where}: {_reason(err)}") from None
+    def _tx(self) -> AbstractContextManager[Cursor]:
+        return self.server.transaction()
 
     def _one(self, sql: str, *args: Any) -> Any:
-        with self._read() as conn:
-            self._counted()
-            return conn.execute(sql.encode(), args).fetchone()
+        return self.server.one(sql, *args)
 
     def _all(self, sql: str, *args: Any) -> list[Any]:
-        with self._read() as conn:
-            self._counted()
-            return conn.execute(sql.encode(), args).fetchall()
-
-    def _counted(self) -> None:
-        with self._count:
-            self.queries += 1
+        return self.server.all(sql, *args)
 
     # scans -----------------------------------------------------------------------------
     def put_scan(self, record: ScanRecord, tags: Sequence[str]) -> None:
@@ -186,7 +98,7 @@ class PostgresStore:
             blob,
         )
         with self._tx() as db:
-            db.execute(_upsert("scans", _SCAN_ALL), values)
+            db.execute(_upsert("scans", SCAN_ALL), values)
 
     def record_scan_error(self, key: str, error: str, now: datetime) -> None:
         with self._tx() as db:
@@ -198,7 +110,7 @@ class PostgresStore:
             )
 
     def get_scan(self, key: str) -> ScanRecord | None:
-        row = self._one(f"SELECT {_SCAN_COLUMNS} FROM scans WHERE key = %s", key)
+        row = self._one(f"SELECT {SCAN_COLUMNS} FROM scans WHERE key = %s", key)
         return SQLiteStore._scan(row) if row else None
 
     def get_tags(self, key: str) -> list[str] | None:
@@ -209,16 +121,16 @@ class PostgresStore:
         return text.split("\n") if text else []
 
     def list_scans(self) -> list[ScanRecord]:
-        rows = self._all(f"SELECT {_SCAN_COLUMNS} FROM scans ORDER BY key")
+        rows = self._all(f"SELECT {SCAN_COLUMNS} FROM scans ORDER BY key")
         return [SQLiteStore._scan(r) for r in rows]
 
     # policies --------------------------------------------------------------------------
     def get_policy(self, key: str) -> PolicyRecord | None:
-        row = self._one(f"SELECT {_POLICY_COLUMNS} FROM policies WHERE key = %s", key)
+        row = self._one(f"SELECT {POLICY_COLUMNS} FROM policies WHERE key = %s", key)
         return SQLiteStore._policy(row) if row else None
 
     def list_policies(self) -> list[PolicyRecord]:
-        rows = self._all(f"SELECT {_POLICY_COLUMNS} FROM policies ORDER BY key")
+        rows = self._all(f"SELECT {POLICY_COLUMNS} FROM policies ORDER BY key")
         return [SQLiteStore._policy(r) for r in rows]
 
     def record_policy(self, record: PolicyRecord, *, reason: str, now: datetime) -> PolicyRecord:
@@ -228,7 +140,7 @@ class PostgresStore:
                 "INSERT INTO policies (key) VALUES (%s) ON CONFLICT DO NOTHING", (record.key,)
             )
             row = db.execute(
-                f"SELECT {_POLICY_COLUMNS} FROM policies WHERE key = %s FOR UPDATE", (record.key,)
+                f"SELECT {POLICY_COLUMNS} FROM policies WHERE key = %s FOR UPDATE", (record.key,)
             ).fetchone()
             old = SQLiteStore._policy(row)
             if _stale(record.evaluated_time or now, old):
@@ -258,9 +170,9 @@ class PostgresStore:
                 generation,
                 old.pinned_generation,
             )
-            db.execute(_upsert("policies", _POLICY_COLUMNS), values)
+            db.execute(_upsert("policies", POLICY_COLUMNS), values)
             stored = db.execute(
-                f"SELECT {_POLICY_COLUMNS} FROM policies WHERE key = %s", (record.key,)
+                f"SELECT {POLICY_COLUMNS} FROM policies WHERE key = %s", (record.key,)
             ).fetchone()
         return SQLiteStore._policy(stored)
 
@@ -296,11 +208,11 @@ class PostgresStore:
 
     # automations -----------------------------------------------------------------------
     def get_automation(self, key: str) -> AutomationRecord | None:
-        row = self._one(f"SELECT {_AUTOMATION_COLUMNS} FROM automations WHERE key = %s", key)
+        row = self._one(f"SELECT {AUTOMATION_COLUMNS} FROM automations WHERE key = %s", key)
         return SQLiteStore._automation(row) if row else None
 
     def list_automations(self) -> list[AutomationRecord]:
-        rows = self._all(f"SELECT {_AUTOMATION_COLUMNS} FROM automations ORDER BY key")
+        rows = self._all(f"SELECT {AUTOMATION_COLUMNS} FROM automations ORDER BY key")
         return [SQLiteStore._automation(r) for r in rows]
 
     def put_automation(self, record: AutomationRecord) -> None:
@@ -316,7 +228,7 @@ class PostgresStore:
             record.failures,
         )
         with self._tx() as db:
-            db.execute(_upsert("automations", _AUTOMATION_COLUMNS), values)
+            db.execute(_upsert("automations", AUTOMATION_COLUMNS), values)
 
     # mirrors ---------------------------------------------------------------------------
     def record_mirror(
@@ -330,16 +242,16 @@ class PostgresStore:
     ) -> None:
         values = (key, source_ref, encode_ref(mirror_ref), digest, encode_time(now), error)
         with self._tx() as db:
-            db.execute(_upsert("mirrors", _MIRROR_COLUMNS), values)
+            db.execute(_upsert("mirrors", MIRROR_COLUMNS), values)
 
     def get_mirror(self, key: str) -> MirrorRecord | None:
-        row = self._one(f"SELECT {_MIRROR_COLUMNS} FROM mirrors WHERE key = %s", key)
+        row = self._one(f"SELECT {MIRROR_COLUMNS} FROM mirrors WHERE key = %s", key)
         if row is None:
             return None
         return MirrorRecord(row[0], row[1], decode_ref(row[2]), row[3], decode_time(row[4]), row[5])
 
     def close(self) -> None:
-        self._pool.close()
+        self.server.close()
 
     def snapshot(self, path: Path) -> SQLiteStore:
         """A SQLite copy of this store at `path` (for dry runs that must not change real state)."""
@@ -348,33 +260,6 @@ class PostgresStore:
         target = SQLiteStore(path)
         copy_state(self, target)
         return target
-
-    # -- whole-table access for `state migrate` --------------------------------------------
-    def dump(self, table: str) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self._all(f"SELECT {COLUMNS[table]} FROM {table}")]
-
-    def load(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        marks = ", ".join(["%s"] * len(COLUMNS[table].split(",")))
-        with self._tx() as db:
-            db.execute(f"DELETE FROM {table}")
-            if rows:
-                db.executemany(f"INSERT INTO {table} ({COLUMNS[table]}) VALUES ({marks})", rows)
-
-
-class _CountingCursor:
-    """A cursor that counts the statements it sends (`PostgresStore.queries`)."""
-
-    def __init__(self, cursor: psycopg.Cursor[Any], store: PostgresStore) -> None:
-        self._cursor = cursor
-        self._store = store
-
-    def execute(self, sql: Any, args: Any = None) -> psycopg.Cursor[Any]:
-        self._store._counted()
-        return self._cursor.execute(sql, args)
-
-    def executemany(self, sql: Any, rows: Any) -> None:
-        self._store._counted()
-        self._cursor.executemany(sql, rows)
 
 
 def _stale(evaluated: datetime, stored: PolicyRecord) -> bool:
@@ -386,12 +271,6 @@ def _stale(evaluated: datetime, stored: PolicyRecord) -> bool:
     return evaluated < before
 
 
-def _reason(err: BaseException) -> str:
-    """The server's or libpq's first line; libpq's messages never include the password."""
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
-
-
 def _upsert(table: str, columns: str) -> str:
     names = [c.strip() for c in columns.split(",")]
     marks = ", ".join(["%s"] * len(names))
@@ -400,26 +279,3 @@ def _upsert(table: str, columns: str) -> str:
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) "
         f"ON CONFLICT ({names[0]}) DO UPDATE SET {updates}"
     )
-
-
-_SCAN_COLUMNS = (
-    "key, canonical_name, tag_count, scan_time, revision, latest_tags, spec_hash, "
-    "last_error, error_time"
-)
-_SCAN_ALL = _SCAN_COLUMNS + ", tags"
-_POLICY_COLUMNS = (
-    "key, latest_ref, observed_previous_ref, evaluated_time, spec_hash, "
-    "repository_revision, message, last_error, generation, pinned_generation"
-)
-_AUTOMATION_COLUMNS = (
-    "key, last_run_time, last_push_commit, last_push_time, observed_policies, "
-    "observed_source_revision, last_error, failures"
-)
-_MIRROR_COLUMNS = "key, source_ref, mirror_ref, digest, time, error"
-COLUMNS = {
-    "scans": _SCAN_ALL,
-    "policies": _POLICY_COLUMNS,
-    "policy_history": "key, generation, time, ref, reason",
-    "automations": _AUTOMATION_COLUMNS,
-    "mirrors": _MIRROR_COLUMNS,
-}

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from automation.errors import StateError
-from automation.state.postgres import COLUMNS, PostgresStore
+from automation.state.postgres import PostgresStore
+from automation.state.schema import COLUMNS
 from automation.state.sqlite import SQLiteStore
 from automation.state.store import StateStore
 
@@ -20,24 +21,21 @@ Rows = list[tuple[Any, ...]]
 
 
 def dump(store: StateStore, table: str) -> Rows:
-    if isinstance(store, PostgresStore):
-        return store.dump(table)
-    if isinstance(store, SQLiteStore):
-        return [tuple(r) for r in store._all(f"SELECT {COLUMNS[table]} FROM {table}")]
-    raise StateError(f"cannot read tables of {type(store).__name__}")
+    if not isinstance(store, PostgresStore | SQLiteStore):
+        raise StateError(f"cannot read tables of {type(store).__name__}")
+    return [tuple(r) for r in store._all(f"SELECT {COLUMNS[table]} FROM {table}")]
 
 
 def load(store: StateStore, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    if isinstance(store, PostgresStore):
-        store.load(table, rows)
-        return
-    if isinstance(store, SQLiteStore):
-        marks = ", ".join("?" * len(COLUMNS[table].split(",")))
-        with store._tx() as db:
-            db.execute(f"DELETE FROM {table}")
+    """Replace the table's rows, in one transaction."""
+    if not isinstance(store, PostgresStore | SQLiteStore):
+        raise StateError(f"cannot write tables of {type(store).__name__}")
+    mark = "%s" if isinstance(store, PostgresStore) else "?"
+    marks = ", ".join([mark] * len(COLUMNS[table].split(",")))
+    with store._tx() as db:
+        db.execute(f"DELETE FROM {table}")
+        if rows:
             db.executemany(f"INSERT INTO {table} ({COLUMNS[table]}) VALUES ({marks})", rows)
-        return
-    raise StateError(f"cannot write tables of {type(store).__name__}")
 
 
 def row_counts(store: StateStore) -> dict[str, int]:

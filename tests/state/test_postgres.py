@@ -86,7 +86,7 @@ def test_concurrent_writers_add_one_generation(postgres_url: str) -> None:
 def test_store_recovers_after_a_server_restart(
     postgres_server: PostgresServer, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("automation.state.postgres.CONNECT_WAIT", 1.0)
+    monkeypatch.setattr("automation.state.pgserver.CONNECT_WAIT", 1.0)
     store = open_store(postgres_url)
     store.put_scan(ScanRecord(key="ns/app", scan_time=NOW), ["1"])
     postgres_server.restart()

@@ -10,7 +10,7 @@ import pytest
 from automation.cli import main
 from automation.reference import LatestRef
 from automation.state import AutomationRecord, PolicyRecord, ScanRecord, StateStore, open_store
-from automation.state.postgres import COLUMNS
+from automation.state.schema import COLUMNS
 from automation.state.transfer import dump
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

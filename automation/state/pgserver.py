@@ -1,0 +1,152 @@
+"""Connections to one PostgreSQL server: a checked pool, transactions, migrations, errors.
+
+Connections are in autocommit mode, so a read is one statement and a write opens its own
+transaction block. The pool checks a connection before lending it, so a restarted server costs
+one failed call, not a process restart. Every psycopg error becomes a `StateError` naming the
+server by its URL (which never holds a password) and libpq's first line.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from automation.errors import StateError
+from automation.state.location import ServerLocation
+
+MIGRATION_LOCK = 7_263_551  # pg_advisory_xact_lock key: one migrating replica at a time
+POOL_SIZE = 8
+# How long a call waits for a pooled connection while the server is unreachable, before it
+# fails with StateError (the daemon then reports not ready and backs off).
+CONNECT_WAIT = 5.0
+
+
+class Server:
+    def __init__(self, location: ServerLocation, *, pool_size: int = POOL_SIZE) -> None:
+        self.location = location
+        self.queries = 0  # statements sent, for the replica benchmark's database load
+        self._count = threading.Lock()
+        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
+        if location.password is not None:
+            kwargs["password"] = location.password
+        self._kwargs = kwargs
+        self._pool = ConnectionPool(
+            location.url,
+            kwargs=kwargs,
+            min_size=1,
+            max_size=pool_size,
+            open=False,
+            check=ConnectionPool.check_connection,
+            name="state",
+        )
+        try:
+            # One direct connection first: a wrong password or an unknown host fails at once
+            # with libpq's reason, where the pool would keep retrying until its timeout.
+            psycopg.connect(location.url, **kwargs).close()
+            self._pool.open(wait=True, timeout=CONNECT_WAIT * 3)
+        except (psycopg.Error, PoolTimeout) as err:
+            self._pool.close()
+            raise StateError(f"cannot open state store {self.where}: {reason(err)}") from None
+
+    @property
+    def where(self) -> str:
+        return self.location.url
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def connect(self, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+        """A connection of its own, outside the pool (LISTEN needs one that stays open)."""
+        try:
+            return psycopg.connect(self.location.url, **{**self._kwargs, "autocommit": autocommit})
+        except psycopg.Error as err:
+            raise StateError(f"state store {self.where}: {reason(err)}") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """One transaction on one pooled connection."""
+        with self._connection() as conn, self._errors(), conn.transaction():
+            yield Cursor(conn.cursor(), self)
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._errors(), self._pool.connection(timeout=CONNECT_WAIT) as conn:
+            yield conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (psycopg.Error, PoolTimeout) as err:
+            raise StateError(f"state store {self.where}: {reason(err)}") from None
+
+    def one(self, sql: str, *args: Any) -> Any:
+        """One statement outside a transaction block: its first row."""
+        with self._connection() as conn:
+            self.counted()
+            return conn.execute(sql.encode(), args).fetchone()
+
+    def all(self, sql: str, *args: Any) -> list[Any]:
+        with self._connection() as conn:
+            self.counted()
+            return conn.execute(sql.encode(), args).fetchall()
+
+    def counted(self) -> None:
+        with self._count:
+            self.queries += 1
+
+    def migrate(self, components: dict[str, list[str]]) -> None:
+        """Bring each component's tables to its last script, under the migration lock."""
+        with self.transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            for component, scripts in components.items():
+                self._apply(db, component, scripts)
+
+    def _apply(self, db: Cursor, component: str, scripts: list[str]) -> None:
+        row = db.execute(
+            "SELECT version FROM schema_version WHERE component = %s", (component,)
+        ).fetchone()
+        version = row[0] if row else 0
+        if version > len(scripts):
+            raise StateError(
+                f"state store {self.where} has {component} schema {version}, newer than this "
+                f"program ({len(scripts)}); upgrade image-automation"
+            )
+        for target in range(version, len(scripts)):
+            db.execute(scripts[target].encode())
+        db.execute(
+            "INSERT INTO schema_version VALUES (%s, %s) "
+            "ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version",
+            (component, len(scripts)),
+        )
+
+
+class Cursor:
+    """A cursor that counts the statements it sends (`Server.queries`)."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any], server: Server) -> None:
+        self._cursor = cursor
+        self._server = server
+
+    def execute(self, sql: Any, args: Any = None) -> psycopg.Cursor[Any]:
+        self._server.counted()
+        return self._cursor.execute(sql, args)
+
+    def executemany(self, sql: Any, rows: Any) -> None:
+        self._server.counted()
+        self._cursor.executemany(sql, rows)
+
+
+def reason(err: BaseException) -> str:
+    """The server's or libpq's first line; libpq's messages never include the password."""
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
