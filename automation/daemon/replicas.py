@@ -101,6 +101,13 @@ def shared_scheduler(store: object, options: ReplicaOptions) -> SharedScheduler 
     return SharedScheduler(store, options) if isinstance(store, PostgresStore) else None
 
 
+@dataclass(frozen=True)
+class _Pending:
+    register: list[JobRow]
+    unregister: set[str]
+    triggers: set[str]
+
+
 class SharedScheduler:
     """The `Scheduler` calls the daemon makes, on the database's job table."""
 
@@ -183,14 +190,15 @@ class SharedScheduler:
         """Stop claiming; let running jobs end (or cancel them); hand back what is left."""
         self._stopping = True
         self._wake.set()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        poll, renew = self._tasks
+        await asyncio.gather(poll, return_exceptions=True)  # ends after its current claim
         running = list(self._running.values())
         if not wait:
             for task in running:
                 task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+        renew.cancel()
+        await asyncio.gather(renew, return_exceptions=True)
         await self._db(self._listener.stop)
         try:
             await self._db(self.board.abandon, list(self._running), True)
@@ -204,9 +212,11 @@ class SharedScheduler:
         while not self._stopping:
             self._wake.clear()
             wait = self.options.poll_seconds
+            pending = self._take_pending()
             try:
-                claims = await self._db(self._sync)
+                claims = await self._db(self._sync, pending)
             except StateError as err:
+                self._requeue(pending)
                 failures += 1
                 wait = backoff(failures, base=timedelta(seconds=1), cap=BACKOFF_CAP).total_seconds()
                 if self.healthy or failures == 1:
@@ -217,29 +227,34 @@ class SharedScheduler:
                 if not self.healthy:
                     log.info("state database reachable; claiming work")
                 self.healthy, failures = True, 0
+            if claims and self.halting():  # stopped while claiming: hand them back unrun
+                await self._db(self.board.abandon, [c.name for c in claims])
+                return
             for claim in claims:
                 self._begin(claim)
             if claims and self.held < self.options.capacity:
                 continue  # more may be due right now
             await _wait(self._wake, wait)
 
-    def _sync(self) -> list[Claim]:
+    def _take_pending(self) -> _Pending:
+        """Registrations, removals and triggers since the last poll (taken in the loop)."""
+        pending = _Pending(list(self._register.values()), self._unregister, self._triggers)
+        self._register, self._unregister, self._triggers = {}, set(), set()
+        return pending
+
+    def _requeue(self, pending: _Pending) -> None:
+        for row in pending.register:
+            self._register.setdefault(row.name, row)
+        self._unregister |= pending.unregister - set(self._register)
+        self._triggers |= pending.triggers
+
+    def _sync(self, pending: _Pending) -> list[Claim]:
         """Push registrations and triggers to the database, then claim what is due."""
-        register, self._register = list(self._register.values()), {}
-        unregister, self._unregister = set(self._unregister), set()
-        triggers, self._triggers = set(self._triggers), set()
-        try:
-            self.board.register(register)
-            if unregister:
-                self.board.unregister(unregister)
-            if triggers:
-                self.board.trigger(triggers)
-        except StateError:
-            for row in register:  # kept for the next attempt
-                self._register.setdefault(row.name, row)
-            self._unregister |= unregister
-            self._triggers |= triggers
-            raise
+        self.board.register(pending.register)
+        if pending.unregister:
+            self.board.unregister(pending.unregister)
+        if pending.triggers:
+            self.board.trigger(pending.triggers)
         if self.halting():
             return []
         room = min(CLAIM_BATCH, self.options.capacity - self.held)

@@ -92,3 +92,19 @@ def test_missing_source_file_is_a_usage_error(
 ) -> None:
     assert main(["state", "migrate", str(tmp_path / "nope.db"), str(tmp_path / "t.db")]) == 2
     assert "no such state file" in capsys.readouterr().err
+
+
+def test_a_dry_run_snapshot_of_postgres_is_a_private_sqlite_copy(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    server = open_store(postgres_url)
+    fill(server)
+    copy = server.snapshot(tmp_path / "dry-run.db")
+    copy.set_pin("ns/p", None)
+    copy.put_scan(ScanRecord("ns/new", scan_time=NOW), [])
+    assert [h.generation for h in copy.history("ns/p")] == [1, 2, 3]
+    record = server.get_policy("ns/p")
+    assert record is not None and record.pinned_generation == 2  # the server is untouched
+    assert server.get_scan("ns/new") is None
+    copy.close()
+    server.close()
