@@ -8,7 +8,6 @@ server by its URL (which never holds a password) and libpq's first line.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,13 +23,12 @@ POOL_SIZE = 8
 # How long a call waits for a pooled connection while the server is unreachable, before it
 # fails with StateError (the daemon then reports not ready and backs off).
 CONNECT_WAIT = 5.0
+Cursor = psycopg.Cursor[Any]
 
 
 class Server:
     def __init__(self, location: ServerLocation, *, pool_size: int = POOL_SIZE) -> None:
         self.location = location
-        self.queries = 0  # statements sent, for the replica benchmark's database load
-        self._count = threading.Lock()
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
         if location.password is not None:
             kwargs["password"] = location.password
@@ -71,7 +69,7 @@ class Server:
     def transaction(self) -> Iterator[Cursor]:
         """One transaction on one pooled connection."""
         with self._connection() as conn, self._errors(), conn.transaction():
-            yield Cursor(conn.cursor(), self)
+            yield conn.cursor()
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
@@ -88,17 +86,11 @@ class Server:
     def one(self, sql: str, *args: Any) -> Any:
         """One statement outside a transaction block: its first row."""
         with self._connection() as conn:
-            self.counted()
             return conn.execute(sql.encode(), args).fetchone()
 
     def all(self, sql: str, *args: Any) -> list[Any]:
         with self._connection() as conn:
-            self.counted()
             return conn.execute(sql.encode(), args).fetchall()
-
-    def counted(self) -> None:
-        with self._count:
-            self.queries += 1
 
     def migrate(self, components: dict[str, list[str]]) -> None:
         """Bring each component's tables to its last script, under the migration lock."""
@@ -128,22 +120,6 @@ class Server:
             "ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version",
             (component, len(scripts)),
         )
-
-
-class Cursor:
-    """A cursor that counts the statements it sends (`Server.queries`)."""
-
-    def __init__(self, cursor: psycopg.Cursor[Any], server: Server) -> None:
-        self._cursor = cursor
-        self._server = server
-
-    def execute(self, sql: Any, args: Any = None) -> psycopg.Cursor[Any]:
-        self._server.counted()
-        return self._cursor.execute(sql, args)
-
-    def executemany(self, sql: Any, rows: Any) -> None:
-        self._server.counted()
-        self._cursor.executemany(sql, rows)
 
 
 def reason(err: BaseException) -> str:

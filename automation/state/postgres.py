@@ -65,10 +65,6 @@ class PostgresStore:
     def where(self) -> str:
         return self.location.url
 
-    @property
-    def queries(self) -> int:
-        return self.server.queries
-
     def schema_version(self) -> int:
         row = self._one("SELECT version FROM schema_version WHERE component = 'state'")
         return int(row[0]) if row else 0

@@ -86,17 +86,18 @@ def test_concurrent_writers_add_one_generation(postgres_url: str) -> None:
 def test_store_recovers_after_a_server_restart(
     postgres_server: PostgresServer, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("automation.state.pgserver.CONNECT_WAIT", 1.0)
     store = open_store(postgres_url)
     store.put_scan(ScanRecord(key="ns/app", scan_time=NOW), ["1"])
     postgres_server.restart()
     assert store.get_tags("ns/app") == ["1"]  # the pool replaced its dead connection
     postgres_server.stop()
     try:
+        monkeypatch.setattr("automation.state.pgserver.CONNECT_WAIT", 1.0)
         with pytest.raises(StateError) as err:
             store.get_scan("ns/app")
         assert PASSWORD not in str(err.value)
     finally:
+        monkeypatch.setattr("automation.state.pgserver.CONNECT_WAIT", 15.0)
         postgres_server.start()
     assert store.get_tags("ns/app") == ["1"]
     store.close()
