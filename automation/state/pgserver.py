@@ -1,13 +1,16 @@
 """Connections to one PostgreSQL server: a checked pool, transactions, migrations, errors.
 
 Connections are in autocommit mode, so a read is one statement and a write opens its own
-transaction block. The pool checks a connection before lending it, so a restarted server costs
-one failed call, not a process restart. Every psycopg error becomes a `StateError` naming the
+transaction block. The pool checks a connection before lending it when it has been idle a
+while (checking a busy one would double the round trips), and a read that meets a connection
+the server dropped is tried once more on a fresh one, so a restarted server costs at most a
+failed write, not a process restart. Every psycopg error becomes a `StateError` naming the
 server by its URL (which never holds a password) and libpq's first line.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,12 +26,14 @@ POOL_SIZE = 8
 # How long a call waits for a pooled connection while the server is unreachable, before it
 # fails with StateError (the daemon then reports not ready and backs off).
 CONNECT_WAIT = 5.0
+IDLE_CHECK = 2.0  # seconds in the pool after which a connection is checked before use
 Cursor = psycopg.Cursor[Any]
 
 
 class Server:
     def __init__(self, location: ServerLocation, *, pool_size: int = POOL_SIZE) -> None:
         self.location = location
+        self._idle_since: dict[int, float] = {}  # id(connection) -> when it went back
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
         if location.password is not None:
             kwargs["password"] = location.password
@@ -39,7 +44,8 @@ class Server:
             min_size=1,
             max_size=pool_size,
             open=False,
-            check=ConnectionPool.check_connection,
+            check=self._check,
+            reset=self._returned,
             name="state",
         )
         try:
@@ -50,6 +56,13 @@ class Server:
         except (psycopg.Error, PoolTimeout) as err:
             self._pool.close()
             raise StateError(f"cannot open state store {self.where}: {reason(err)}") from None
+
+    def _returned(self, conn: psycopg.Connection[Any]) -> None:
+        self._idle_since[id(conn)] = time.monotonic()
+
+    def _check(self, conn: psycopg.Connection[Any]) -> None:
+        if time.monotonic() - self._idle_since.get(id(conn), 0.0) > IDLE_CHECK:
+            ConnectionPool.check_connection(conn)
 
     @property
     def where(self) -> str:
@@ -85,12 +98,24 @@ class Server:
 
     def one(self, sql: str, *args: Any) -> Any:
         """One statement outside a transaction block: its first row."""
-        with self._connection() as conn:
-            return conn.execute(sql.encode(), args).fetchone()
+        rows = self.all(sql, *args)
+        return rows[0] if rows else None
 
     def all(self, sql: str, *args: Any) -> list[Any]:
-        with self._connection() as conn:
-            return conn.execute(sql.encode(), args).fetchall()
+        for attempt in (1, 2):
+            try:
+                with self._pool.connection(timeout=CONNECT_WAIT) as conn:
+                    return conn.execute(sql.encode(), args).fetchall()
+            except PoolTimeout as err:  # no connection at all: the server is away
+                raise StateError(f"state store {self.where}: {reason(err)}") from None
+            except psycopg.OperationalError as err:
+                # A connection the server dropped (a restart): the pool discards it on
+                # return, and reading again on another is safe.
+                if attempt == 2:
+                    raise StateError(f"state store {self.where}: {reason(err)}") from None
+            except psycopg.Error as err:
+                raise StateError(f"state store {self.where}: {reason(err)}") from None
+        raise AssertionError("unreachable")
 
     def migrate(self, components: dict[str, list[str]]) -> None:
         """Bring each component's tables to its last script, under the migration lock."""
