@@ -12,16 +12,18 @@ import os
 import signal
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
-from automation.config import ObjectKey, load_config
+from automation.config import ImageUpdateAutomation, ObjectKey, load_config
+from automation.daemon.chain import BRANCH_BUSY_RETRY, Chain
 from automation.daemon.plan import desired_jobs
 from automation.daemon.replicas import ReplicaOptions, SharedScheduler, git_lock_name, shard_of
-from automation.scheduler import JobFunc
+from automation.scheduler import JobFunc, utc_now
 from automation.server import webhook_path
 from automation.state import open_store
 from automation.state.leases import LeaseBoard
@@ -326,3 +328,32 @@ async def _until(probe: Callable[[], bool], timeout: float = 10) -> None:
     while not probe():
         assert time.monotonic() < deadline, "not reached in time"
         await asyncio.sleep(0.02)
+
+
+def test_an_automation_whose_branch_another_replica_holds_waits_without_failing(
+    tmp_path: Path,
+) -> None:
+    text = SHARDED.format(remote=(tmp_path / "none.git").as_uri(), image="r.test/a")
+    (tmp_path / "all.yaml").write_text(text)
+    (tmp_path / "secret.yaml").write_text(TOKEN_SECRET)
+    config = load_config([tmp_path / "all.yaml"], [tmp_path / "secret.yaml"])
+    store = open_store(tmp_path / "state.db")
+    chain = Chain(config, store, _NoTriggers(), tmp_path / "cache", utc_now, git_workers=1)
+    asked: list[str] = []
+
+    @contextmanager
+    def busy(auto: ImageUpdateAutomation) -> Iterator[bool]:
+        asked.append(str(auto.key))
+        yield False
+
+    chain.git_lock = busy
+    assert asyncio.run(chain.automate("apps/fleet")) == BRANCH_BUSY_RETRY
+    assert asked == ["apps/fleet"] and not chain.failures  # not counted as a failure
+    assert store.get_automation("apps/fleet") is None  # nothing ran
+    chain.close()
+    store.close()
+
+
+class _NoTriggers:
+    def trigger_now(self, job_id: str) -> None:
+        raise AssertionError(job_id)
