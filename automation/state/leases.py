@@ -49,6 +49,7 @@ class LeaseBoard:
 
     def __init__(self, store: PostgresStore, holder: str, ttl: timedelta) -> None:
         self.store = store
+        self.server = store.server
         self.holder = holder
         self.ttl = ttl
 
@@ -60,37 +61,34 @@ class LeaseBoard:
         """Add jobs; an existing row keeps its next run (another replica scheduled it)."""
         if not rows:
             return
-        with self.store.server.transaction() as db:
-            db.execute(
-                "INSERT INTO jobs (name, shard, interval_seconds, next_run) "
-                "SELECT * FROM unnest(%s::text[], %s::text[], %s::float8[], %s::timestamptz[]) "
-                "ON CONFLICT (name) DO UPDATE SET shard = EXCLUDED.shard, "
-                "interval_seconds = EXCLUDED.interval_seconds",
-                (
-                    [r.name for r in rows],
-                    [r.shard for r in rows],
-                    [r.interval.total_seconds() for r in rows],
-                    [r.first_run for r in rows],
-                ),
-            )
+        self.server.execute(
+            "INSERT INTO jobs (name, shard, interval_seconds, next_run) "
+            "SELECT * FROM unnest(%s::text[], %s::text[], %s::float8[], %s::timestamptz[]) "
+            "ON CONFLICT (name) DO UPDATE SET shard = EXCLUDED.shard, "
+            "interval_seconds = EXCLUDED.interval_seconds",
+            (
+                [r.name for r in rows],
+                [r.shard for r in rows],
+                [r.interval.total_seconds() for r in rows],
+                [r.first_run for r in rows],
+            ),
+        )
 
     def unregister(self, names: Iterable[str]) -> None:
-        with self.store.server.transaction() as db:
-            db.execute("DELETE FROM jobs WHERE name = ANY(%s)", (sorted(names),))
+        self.server.execute("DELETE FROM jobs WHERE name = ANY(%s)", (sorted(names),))
 
     def claim_due(self, shard: str, limit: int) -> list[Claim]:
         if limit <= 0:
             return []
-        with self.store.server.transaction() as db:
-            rows = db.execute(
-                "WITH due AS (SELECT name, holder, next_run FROM jobs "
-                "  WHERE shard = %s AND next_run <= now() AND (holder IS NULL OR expires < now()) "
-                "  ORDER BY next_run LIMIT %s FOR UPDATE SKIP LOCKED) "
-                "UPDATE jobs SET holder = %s, expires = now() + make_interval(secs => %s), "
-                "triggered = FALSE FROM due WHERE jobs.name = due.name "
-                "RETURNING jobs.name, due.next_run, due.holder",
-                (shard, limit, self.holder, self._ttl),
-            ).fetchall()
+        rows = self.server.execute(
+            "WITH due AS (SELECT name, holder, next_run FROM jobs "
+            "  WHERE shard = %s AND next_run <= now() AND (holder IS NULL OR expires < now()) "
+            "  ORDER BY next_run LIMIT %s FOR UPDATE SKIP LOCKED) "
+            "UPDATE jobs SET holder = %s, expires = now() + make_interval(secs => %s), "
+            "triggered = FALSE FROM due WHERE jobs.name = due.name "
+            "RETURNING jobs.name, due.next_run, due.holder",
+            (shard, limit, self.holder, self._ttl),
+        )
         return [Claim(name, due, prev if prev != self.holder else None) for name, due, prev in rows]
 
     def renew(self, names: Iterable[str]) -> set[str]:
@@ -98,7 +96,7 @@ class LeaseBoard:
         wanted = sorted(names)
         if not wanted:
             return set()
-        with self.store.server.transaction() as db:
+        with self.server.transaction() as db:
             rows = db.execute(
                 "UPDATE jobs SET expires = now() + make_interval(secs => %s) "
                 "WHERE holder = %s AND name = ANY(%s) RETURNING name",
@@ -112,23 +110,21 @@ class LeaseBoard:
 
     def release(self, name: str, delay: timedelta | None) -> None:
         """Done: the next run after `delay` (its interval when None), or at once if triggered
-        meanwhile. With `delay` and interval both unknown (abandoned work), due at once."""
-        with self.store.server.transaction() as db:
-            row = db.execute(
-                "UPDATE jobs SET holder = NULL, expires = NULL, next_run = CASE "
-                "  WHEN triggered THEN now() "
-                "  WHEN %s::float8 IS NULL THEN now() + make_interval(secs => interval_seconds) "
-                "  ELSE now() + make_interval(secs => %s::float8) END, triggered = FALSE "
-                "WHERE name = %s AND holder = %s RETURNING next_run <= now()",
-                (_seconds(delay), _seconds(delay), name, self.holder),
-            ).fetchone()
-            if row is not None and row[0]:
-                db.execute(f"NOTIFY {CHANNEL}")
+        meanwhile (then the other replicas are woken). One statement."""
+        self.server.execute(
+            "WITH done AS (UPDATE jobs SET holder = NULL, expires = NULL, next_run = CASE "
+            "  WHEN triggered THEN now() "
+            "  WHEN %s::float8 IS NULL THEN now() + make_interval(secs => interval_seconds) "
+            "  ELSE now() + make_interval(secs => %s::float8) END, triggered = FALSE "
+            "  WHERE name = %s AND holder = %s RETURNING next_run <= now() AS due) "
+            f"SELECT pg_notify('{CHANNEL}', '') FROM done WHERE due",
+            (_seconds(delay), _seconds(delay), name, self.holder),
+        )
 
     def abandon(self, names: Iterable[str], locks: bool = False) -> None:
         """Give up these leases without running (SIGTERM): due at once for another replica;
         with `locks`, every named lock this replica holds too."""
-        with self.store.server.transaction() as db:
+        with self.server.transaction() as db:
             db.execute(
                 "UPDATE jobs SET holder = NULL, expires = NULL, next_run = LEAST(next_run, now()) "
                 "WHERE holder = %s AND name = ANY(%s)",
@@ -140,36 +136,34 @@ class LeaseBoard:
 
     def trigger(self, names: Iterable[str]) -> None:
         """Run these jobs at once, wherever they are claimed; a running one runs again."""
-        with self.store.server.transaction() as db:
-            db.execute(
-                "UPDATE jobs SET next_run = LEAST(next_run, now()), triggered = TRUE "
-                "WHERE name = ANY(%s)",
-                (sorted(names),),
-            )
-            db.execute(f"NOTIFY {CHANNEL}")
+        self.server.execute(
+            "WITH due AS (UPDATE jobs SET next_run = LEAST(next_run, now()), triggered = TRUE "
+            "  WHERE name = ANY(%s) RETURNING 1) "
+            f"SELECT pg_notify('{CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM due)",
+            (sorted(names),),
+        )
 
     def lock(self, name: str) -> bool:
         """Take the named lock unless another replica holds an unexpired one."""
-        with self.store.server.transaction() as db:
-            row = db.execute(
-                "INSERT INTO locks VALUES (%s, %s, now() + make_interval(secs => %s)) "
-                "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, "
-                "expires = EXCLUDED.expires "
-                "WHERE locks.expires < now() OR locks.holder = EXCLUDED.holder RETURNING name",
-                (name, self.holder, self._ttl),
-            ).fetchone()
-        return row is not None
+        rows = self.server.execute(
+            "INSERT INTO locks VALUES (%s, %s, now() + make_interval(secs => %s)) "
+            "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, "
+            "expires = EXCLUDED.expires "
+            "WHERE locks.expires < now() OR locks.holder = EXCLUDED.holder RETURNING name",
+            (name, self.holder, self._ttl),
+        )
+        return bool(rows)
 
     def unlock(self, name: str) -> None:
-        with self.store.server.transaction() as db:
-            db.execute("DELETE FROM locks WHERE name = %s AND holder = %s", (name, self.holder))
+        self.server.execute(
+            "DELETE FROM locks WHERE name = %s AND holder = %s", (name, self.holder)
+        )
 
     def holders(self) -> dict[str, str]:
         """Job name -> holder of every unexpired lease (for tests and status)."""
-        with self.store.server.transaction() as db:
-            rows = db.execute(
-                "SELECT name, holder FROM jobs WHERE holder IS NOT NULL AND expires >= now()"
-            ).fetchall()
+        rows = self.server.all(
+            "SELECT name, holder FROM jobs WHERE holder IS NOT NULL AND expires >= now()"
+        )
         return dict(rows)
 
 

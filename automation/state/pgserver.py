@@ -1,7 +1,8 @@
 """Connections to one PostgreSQL server: a checked pool, transactions, migrations, errors.
 
-Connections are in autocommit mode, so a read is one statement and a write opens its own
-transaction block. The pool checks a connection before lending it when it has been idle a
+Connections are in autocommit mode: a read, or a write that is one statement, is a
+transaction of its own (one round trip, where BEGIN/COMMIT around it would take three); a
+change of several statements opens a transaction block with `transaction()`. The pool checks a connection before lending it when it has been idle a
 while (checking a busy one would double the round trips), and a read that meets a connection
 the server dropped is tried once more on a fresh one, so a restarted server costs at most a
 failed write, not a process restart. Every psycopg error becomes a `StateError` naming the
@@ -95,6 +96,13 @@ class Server:
             yield
         except (psycopg.Error, PoolTimeout) as err:
             raise StateError(f"state store {self.where}: {reason(err)}") from None
+
+    def execute(self, sql: str, args: Any = ()) -> list[Any]:
+        """One statement in a transaction of its own (autocommit); its rows if it returns any.
+        Never retried: a write is not repeated on a connection that broke under it."""
+        with self._connection() as conn:
+            cursor = conn.execute(sql.encode(), args)
+            return cursor.fetchall() if cursor.description is not None else []
 
     def one(self, sql: str, *args: Any) -> Any:
         """One statement outside a transaction block: its first row."""

@@ -93,17 +93,15 @@ class PostgresStore:
             encode_time(record.error_time),
             blob,
         )
-        with self._tx() as db:
-            db.execute(_upsert("scans", SCAN_ALL), values)
+        self.server.execute(_upsert("scans", SCAN_ALL), values)
 
     def record_scan_error(self, key: str, error: str, now: datetime) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO scans (key, last_error, error_time) VALUES (%s, %s, %s) "
-                "ON CONFLICT (key) DO UPDATE SET last_error = EXCLUDED.last_error, "
-                "error_time = EXCLUDED.error_time",
-                (key, error, encode_time(now)),
-            )
+        self.server.execute(
+            "INSERT INTO scans (key, last_error, error_time) VALUES (%s, %s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET last_error = EXCLUDED.last_error, "
+            "error_time = EXCLUDED.error_time",
+            (key, error, encode_time(now)),
+        )
 
     def get_scan(self, key: str) -> ScanRecord | None:
         row = self._one(f"SELECT {SCAN_COLUMNS} FROM scans WHERE key = %s", key)
@@ -173,13 +171,12 @@ class PostgresStore:
         return SQLiteStore._policy(stored)
 
     def record_policy_error(self, key: str, error: str, now: datetime) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO policies (key, last_error, evaluated_time) VALUES (%s, %s, %s) "
-                "ON CONFLICT (key) DO UPDATE SET last_error = EXCLUDED.last_error, "
-                "evaluated_time = EXCLUDED.evaluated_time",
-                (key, error, encode_time(now)),
-            )
+        self.server.execute(
+            "INSERT INTO policies (key, last_error, evaluated_time) VALUES (%s, %s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET last_error = EXCLUDED.last_error, "
+            "evaluated_time = EXCLUDED.evaluated_time",
+            (key, error, encode_time(now)),
+        )
 
     def history(self, key: str) -> list[HistoryEntry]:
         rows = self._all(
@@ -195,12 +192,11 @@ class PostgresStore:
         return out
 
     def set_pin(self, key: str, generation: int | None) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO policies (key, pinned_generation) VALUES (%s, %s) "
-                "ON CONFLICT (key) DO UPDATE SET pinned_generation = EXCLUDED.pinned_generation",
-                (key, generation),
-            )
+        self.server.execute(
+            "INSERT INTO policies (key, pinned_generation) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET pinned_generation = EXCLUDED.pinned_generation",
+            (key, generation),
+        )
 
     # automations -----------------------------------------------------------------------
     def get_automation(self, key: str) -> AutomationRecord | None:
@@ -223,8 +219,7 @@ class PostgresStore:
             record.last_error,
             record.failures,
         )
-        with self._tx() as db:
-            db.execute(_upsert("automations", AUTOMATION_COLUMNS), values)
+        self.server.execute(_upsert("automations", AUTOMATION_COLUMNS), values)
 
     # mirrors ---------------------------------------------------------------------------
     def record_mirror(
@@ -237,8 +232,7 @@ class PostgresStore:
         error: str = "",
     ) -> None:
         values = (key, source_ref, encode_ref(mirror_ref), digest, encode_time(now), error)
-        with self._tx() as db:
-            db.execute(_upsert("mirrors", MIRROR_COLUMNS), values)
+        self.server.execute(_upsert("mirrors", MIRROR_COLUMNS), values)
 
     def get_mirror(self, key: str) -> MirrorRecord | None:
         row = self._one(f"SELECT {MIRROR_COLUMNS} FROM mirrors WHERE key = %s", key)
