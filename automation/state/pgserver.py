@@ -2,11 +2,12 @@
 
 Connections are in autocommit mode: a read, or a write that is one statement, is a
 transaction of its own (one round trip, where BEGIN/COMMIT around it would take three); a
-change of several statements opens a transaction block with `transaction()`. The pool checks a connection before lending it when it has been idle a
-while (checking a busy one would double the round trips), and a read that meets a connection
-the server dropped is tried once more on a fresh one, so a restarted server costs at most a
-failed write, not a process restart. Every psycopg error becomes a `StateError` naming the
-server by its URL (which never holds a password) and libpq's first line.
+change of several statements opens a transaction block with `transaction()`. The pool
+checks a connection before lending it when it has been idle a while (checking a busy one would
+double the round trips), and a read that meets a connection the server dropped is tried once
+more on a fresh one, so a restarted server costs at most a failed write, not a process restart.
+Every psycopg error becomes a `StateError` naming the server by its URL (which never holds a
+password) and libpq's first line.
 """
 
 from __future__ import annotations
