@@ -36,8 +36,8 @@ from automation.config import (
     ObjectKey,
 )
 from automation.daemon.plan import JobKind, JobSpec, backoff
-from automation.errors import AutomationError, StateError
 from automation.daemon.scheduler import JobFunc, LagStats, utc_now
+from automation.errors import AutomationError, StateError
 from automation.state.leases import Claim, JobRow, LeaseBoard, Listener
 from automation.state.postgres import PostgresStore
 from automation.steps.gitplan import git_plan

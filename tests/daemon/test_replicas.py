@@ -23,7 +23,7 @@ from automation.config import ImageUpdateAutomation, ObjectKey, load_config
 from automation.daemon.chain import BRANCH_BUSY_RETRY, Chain
 from automation.daemon.plan import desired_jobs
 from automation.daemon.replicas import ReplicaOptions, SharedScheduler, git_lock_name, shard_of
-from automation.scheduler import JobFunc, utc_now
+from automation.daemon.scheduler import JobFunc, utc_now
 from automation.server import webhook_path
 from automation.state import open_store
 from automation.state.leases import LeaseBoard
