@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from automation.commands.common import open_state
 from automation.errors import UsageError
-from automation.state import open_store
-from automation.state.transfer import copy_state, row_counts
+from automation.state.location import is_server_url
+from automation.state.transfer import copy_state, row_counts, tables_of
 
 HELP = "state store maintenance: migrate between SQLite and PostgreSQL"
 
@@ -40,22 +41,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.source == args.target:
         raise UsageError("state migrate: FROM and TO are the same store")
-    if (
-        not args.source.startswith(("postgresql://", "postgres://"))
-        and not Path(args.source).is_file()
-    ):
+    if not is_server_url(args.source) and not Path(args.source).is_file():
         raise UsageError(f"state migrate: {args.source}: no such state file")
-    source = open_store(args.source, args.state_password_file)
+    source = open_state(args.source, args.state_password_file)
     try:
-        target = open_store(args.target, args.state_password_file)
+        target = open_state(args.target, args.state_password_file)
         try:
-            held = sum(row_counts(target).values())
+            held = sum(row_counts(tables_of(target)).values())
             if held and not args.replace:
                 raise UsageError(
                     f"state migrate: {args.target} already holds {held} rows; "
                     "--replace to overwrite them"
                 )
-            copied = copy_state(source, target)
+            copied = copy_state(tables_of(source), tables_of(target))
         finally:
             target.close()
     finally:

@@ -20,7 +20,7 @@ from typing import Any
 
 from automation.errors import StateError
 from automation.reference import LatestRef
-from automation.state.location import ServerLocation
+from automation.state.location import ServerLocation, server_location
 from automation.state.pgserver import POOL_SIZE, Cursor, Server
 from automation.state.records import (
     AutomationRecord,
@@ -44,9 +44,17 @@ from automation.state.schema import (
     postgres_script,
 )
 from automation.state.sqlite import SQLiteStore
+from automation.state.transfer import copy_state
+
+
+def open_server(url: str, password_file: Path | None = None) -> PostgresStore:
+    """The store on the server at `url` (no password in it; see `location`)."""
+    return PostgresStore(server_location(url, password_file))
 
 
 class PostgresStore:
+    PARAM = "%s"  # psycopg's parameter mark (`transfer` writes tables with it)
+
     def __init__(self, location: ServerLocation, *, pool_size: int = POOL_SIZE) -> None:
         self.location = location
         self.server = Server(location, pool_size=pool_size)
@@ -245,8 +253,6 @@ class PostgresStore:
 
     def snapshot(self, path: Path) -> SQLiteStore:
         """A SQLite copy of this store at `path` (for dry runs that must not change real state)."""
-        from automation.state.transfer import copy_state
-
         target = SQLiteStore(path)
         copy_state(self, target)
         return target

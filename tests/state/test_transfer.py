@@ -10,6 +10,7 @@ import pytest
 from automation.cli import main
 from automation.reference import LatestRef
 from automation.state import AutomationRecord, PolicyRecord, ScanRecord, StateStore, open_store
+from automation.state.postgres import open_server
 from automation.state.schema import COLUMNS
 from automation.state.transfer import dump
 
@@ -53,7 +54,7 @@ def test_round_trip_through_postgres_is_lossless(
 
     assert main(["state", "migrate", str(original), postgres_url]) == 0
     assert "migrated 2 scans, 2 policies, 3 policy_history" in capsys.readouterr().out
-    server = open_store(postgres_url)
+    server = open_server(postgres_url)
     assert [h.generation for h in server.history("ns/p")] == [1, 2, 3]
     assert server.get_tags("ns/app") == ["1.0", "1.1", "1.2"]
     server.close()
@@ -76,13 +77,13 @@ def test_a_target_with_state_is_not_overwritten_by_accident(
     store = open_store(source)
     fill(store)
     store.close()
-    server = open_store(postgres_url)
+    server = open_server(postgres_url)
     server.put_scan(ScanRecord("ns/other", scan_time=NOW), ["x"])
     server.close()
     assert main(["state", "migrate", str(source), postgres_url]) == 2
     assert "already holds 1 rows" in capsys.readouterr().err
     assert main(["state", "migrate", str(source), postgres_url, "--replace"]) == 0
-    server = open_store(postgres_url)
+    server = open_server(postgres_url)
     assert [s.key for s in server.list_scans()] == ["ns/app", "ns/down"]
     server.close()
 
@@ -97,7 +98,7 @@ def test_missing_source_file_is_a_usage_error(
 def test_a_dry_run_snapshot_of_postgres_is_a_private_sqlite_copy(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    server = open_store(postgres_url)
+    server = open_server(postgres_url)
     fill(server)
     copy = server.snapshot(tmp_path / "dry-run.db")
     copy.set_pin("ns/p", None)
@@ -107,4 +108,25 @@ def test_a_dry_run_snapshot_of_postgres_is_a_private_sqlite_copy(
     assert record is not None and record.pinned_generation == 2  # the server is untouched
     assert server.get_scan("ns/new") is None
     copy.close()
+    server.close()
+
+
+def test_a_row_the_target_refuses_leaves_every_table_of_the_target_as_it_was(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "s.db"
+    store = open_store(source)
+    fill(store)
+    # SQLite keeps a NUL in text; PostgreSQL refuses it. Mirrors are copied last, after
+    # every other table has been replaced in the same transaction.
+    store.record_mirror("ns/q", "reg/app:1.0", None, "", NOW, error="bad\x00byte")
+    store.close()
+    server = open_server(postgres_url)
+    server.put_scan(ScanRecord("ns/other", scan_time=NOW), ["x"])
+    server.close()
+    assert main(["state", "migrate", str(source), postgres_url, "--replace"]) == 1
+    assert "NUL" in capsys.readouterr().err
+    server = open_server(postgres_url)
+    assert [s.key for s in server.list_scans()] == ["ns/other"]
+    assert server.get_policy("ns/p") is None and server.history("ns/p") == []
     server.close()
