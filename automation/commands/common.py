@@ -8,6 +8,8 @@ from pathlib import Path
 from automation.config import Config, load_config, secrets_paths_from_env
 from automation.output import FORMATS
 from automation.state import StateStore, open_store
+from automation.state.location import is_server_url
+from automation.state.store import state_location
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -70,4 +72,16 @@ def load(args: argparse.Namespace) -> Config:
 
 
 def state(args: argparse.Namespace) -> StateStore:
-    return open_store(args.state, args.state_password_file)
+    return open_state(args.state, args.state_password_file)
+
+
+def open_state(location: str | None, password_file: Path | None = None) -> StateStore:
+    """`location` (else `$IMAGE_AUTOMATION_STATE`, else the default file): a SQLite path or a
+    `postgresql://` URL."""
+    text = location or state_location()
+    if is_server_url(text):
+        # Start-up laziness: psycopg and its pool load only when the state is on a server.
+        from automation.state.postgres import open_server
+
+        return open_server(text, password_file)
+    return open_store(Path(text))

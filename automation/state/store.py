@@ -76,16 +76,10 @@ def state_location() -> str:
     return os.environ.get(STATE_ENV) or str(default_state_path())
 
 
-def open_store(location: str | Path | None = None, password_file: Path | None = None) -> StateStore:
-    """A SQLite file, or a PostgreSQL server for a `postgresql://` URL (several replicas)."""
-    from automation.state.location import is_server_url, server_location
-
-    text = str(location) if location is not None else state_location()
-    if is_server_url(text):
-        from automation.state.postgres import PostgresStore
-
-        return PostgresStore(server_location(text, password_file))
-    return SQLiteStore(Path(text))
+def open_store(path: Path | None = None) -> StateStore:
+    """The SQLite file at `path` (default: `default_state_path()`). A `postgresql://` URL is
+    opened by `automation.state.postgres.open_server`, which loads the driver."""
+    return SQLiteStore(path or default_state_path())
 
 
 def pinned_ref(store: StateStore, key: str) -> LatestRef | None:

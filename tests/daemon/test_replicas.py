@@ -27,7 +27,7 @@ from automation.daemon.scheduler import JobFunc, utc_now
 from automation.server import webhook_path
 from automation.state import open_store
 from automation.state.leases import LeaseBoard
-from automation.state.postgres import PostgresStore
+from automation.state.postgres import PostgresStore, open_server
 from tests.daemon.daemonproc import DaemonProcess, StartDaemon, wait_until
 from tests.daemon.replicaworld import Fleet, make_fleet, policy_text, silent_registry
 from tests.rig.git_remotes import git, read_file_at
@@ -79,7 +79,7 @@ def test_three_replicas_survive_a_kill_and_a_database_restart_changing_everythin
     a, _ = replica(start_daemon, folder, postgres_url, "replica-a", *ttl)
     b, port_b = replica(start_daemon, folder, postgres_url, "replica-b", *ttl)
     c, _ = replica(start_daemon, folder, postgres_url, "replica-c", *ttl)
-    store = open_store(postgres_url)
+    store = open_server(postgres_url)
     assert isinstance(store, PostgresStore)
     evaluated = lambda tag: all(  # noqa: E731
         (p := store.get_policy(f"apps/app{i}")) and p.latest_ref and p.latest_ref.tag == tag
@@ -140,7 +140,7 @@ def _takeover(
         folder = tmp_path / "policies"
         folder.mkdir()
         (folder / "all.yaml").write_text(policy_text(fleet, "1h"))
-        store = open_store(url)
+        store = open_server(url)
         assert isinstance(store, PostgresStore)
         extra = ("--lease-ttl", ttl, "--jitter", "0s")
         a, _ = replica(start_daemon, folder, url, "replica-a", *extra)
@@ -239,7 +239,7 @@ def test_a_webhook_to_any_replica_reaches_the_shard_that_runs_the_object(
     extra = ("--jitter", "0s", "--secrets", str(tmp_path / "secret.yaml"))
     blue, _ = replica(start_daemon, folder, postgres_url, "blue", "--shard", "blue", *extra)
     plain, port = replica(start_daemon, folder, postgres_url, "plain", *extra)
-    store = open_store(postgres_url)
+    store = open_server(postgres_url)
     wait_until(lambda: (p := store.get_policy("apps/app0")) and p.latest_ref, 15, blue)
     push_tags(registry, repo, ["1.1.0"])
 
@@ -281,19 +281,19 @@ def test_shared_schedulers_run_each_due_job_once_and_triggers_reach_the_holder(
 
 
 async def _two_schedulers(url: str) -> None:
-    stores = [open_store(url), open_store(url)]
+    stores = [open_server(url), open_server(url)]
+    # 16 jobs at once each, 31 jobs held until all have started: both must take a share.
     pair = [
-        SharedScheduler(s, ReplicaOptions(name, poll_seconds=0.1))  # type: ignore[arg-type]
+        SharedScheduler(s, ReplicaOptions(name, poll_seconds=0.1, capacity=16))
         for s, name in zip(stores, ("a", "b"), strict=True)
     ]
     ran: list[tuple[str, str]] = []
-    gate = asyncio.Event()
+    started, gate = asyncio.Event(), asyncio.Event()
 
     def job(owner: str, name: str) -> JobFunc:
         async def run() -> timedelta | None:
             ran.append((owner, name))
-            if name == "scan:ns/slow":
-                await gate.wait()
+            await (gate if name == "scan:ns/slow" else started).wait()
             await asyncio.sleep(0.02)
             return None
 
@@ -306,6 +306,7 @@ async def _two_schedulers(url: str) -> None:
         for name in names:
             s.ensure(name, timedelta(hours=1), job(s.options.replica_id, name), first_run=now)
     await _until(lambda: len(ran) == len(names))
+    started.set()
     await asyncio.sleep(0.3)
     assert sorted(n for _, n in ran) == sorted(names)  # each once
     assert {o for o, _ in ran} == {"a", "b"}  # both took a share

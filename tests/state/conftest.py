@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from automation.state import StateStore, open_store
+from automation.state.postgres import open_server
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -15,6 +16,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
     if request.param == "sqlite":
         opened = open_store(tmp_path / "nested" / "state.db")
     else:
-        opened = open_store(request.getfixturevalue("postgres_url"))
+        opened = open_server(request.getfixturevalue("postgres_url"))
     yield opened
     opened.close()

@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from automation.state import open_store
 from automation.state.leases import JobRow, LeaseBoard, Listener
-from automation.state.postgres import PostgresStore
+from automation.state.postgres import PostgresStore, open_server
 
 PAST = datetime(2026, 1, 1, tzinfo=UTC)
 FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
@@ -20,7 +19,7 @@ TTL = timedelta(seconds=1)
 
 @pytest.fixture
 def store(postgres_url: str) -> Iterator[PostgresStore]:
-    opened = open_store(postgres_url)
+    opened = open_server(postgres_url)
     assert isinstance(opened, PostgresStore)
     yield opened
     opened.close()

@@ -11,8 +11,8 @@ import pytest
 
 from automation.errors import StateError, UsageError
 from automation.reference import LatestRef
-from automation.state import PolicyRecord, ScanRecord, open_store
-from automation.state.postgres import PostgresStore
+from automation.state import PolicyRecord, ScanRecord
+from automation.state.postgres import PostgresStore, open_server
 from automation.state.schema import SCHEMA_VERSION
 from tests.rig.postgres import PASSWORD, PostgresServer
 
@@ -20,10 +20,10 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def test_schema_version_matches_sqlite_and_reopen_keeps_data(postgres_url: str) -> None:
-    first = open_store(postgres_url)
+    first = open_server(postgres_url)
     first.put_scan(ScanRecord(key="ns/app", scan_time=NOW), ["x"])
     first.close()
-    second = open_store(postgres_url)
+    second = open_server(postgres_url)
     assert isinstance(second, PostgresStore)
     assert second.schema_version() == SCHEMA_VERSION
     assert second.get_tags("ns/app") == ["x"]
@@ -31,20 +31,20 @@ def test_schema_version_matches_sqlite_and_reopen_keeps_data(postgres_url: str) 
 
 
 def test_newer_schema_is_refused(postgres_url: str) -> None:
-    open_store(postgres_url).close()
+    open_server(postgres_url).close()
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("UPDATE schema_version SET version = version + 1 WHERE component = 'state'")
     with pytest.raises(StateError, match="newer than this program"):
-        open_store(postgres_url)
+        open_server(postgres_url)
 
 
 def test_password_in_the_url_is_refused(postgres_server: PostgresServer) -> None:
     url = postgres_server.url().replace("automation@", f"automation:{PASSWORD}@")
     with pytest.raises(UsageError, match="PGPASSWORD") as err:
-        open_store(url)
+        open_server(url)
     assert PASSWORD not in str(err.value)
     with pytest.raises(UsageError, match="not in the URL"):
-        open_store(postgres_server.url() + "?password=x")
+        open_server(postgres_server.url() + "?password=x")
 
 
 def test_password_from_a_secret_file(
@@ -55,16 +55,16 @@ def test_password_from_a_secret_file(
     secret = tmp_path / "password"
     secret.write_text(PASSWORD + "\n")
     monkeypatch.setenv("IMAGE_AUTOMATION_STATE_PASSWORD_FILE", str(secret))
-    open_store(postgres_server.url()).close()
+    open_server(postgres_server.url()).close()
     secret.write_text("wrong")
     with pytest.raises(StateError, match="cannot open state store") as err:
-        open_store(postgres_server.url())
+        open_server(postgres_server.url())
     assert "wrong" not in str(err.value) and PASSWORD not in str(err.value)
 
 
 def test_concurrent_writers_add_one_generation(postgres_url: str) -> None:
     """Replicas evaluating one policy at once: the row lock makes the second see the first."""
-    stores = [open_store(postgres_url) for _ in range(4)]
+    stores = [open_server(postgres_url) for _ in range(4)]
     ref = LatestRef("app", "2.0.0")
     start = threading.Barrier(len(stores))
 
@@ -86,7 +86,7 @@ def test_concurrent_writers_add_one_generation(postgres_url: str) -> None:
 def test_store_recovers_after_a_server_restart(
     postgres_server: PostgresServer, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = open_store(postgres_url)
+    store = open_server(postgres_url)
     store.put_scan(ScanRecord(key="ns/app", scan_time=NOW), ["1"])
     postgres_server.restart()
     assert store.get_tags("ns/app") == ["1"]  # the pool replaced its dead connection
@@ -104,7 +104,7 @@ def test_store_recovers_after_a_server_restart(
 
 
 def test_a_stale_evaluation_does_not_step_the_ref_back(postgres_url: str) -> None:
-    store = open_store(postgres_url)
+    store = open_server(postgres_url)
     new, old = LatestRef("app", "2.0.0"), LatestRef("app", "1.0.0")
     later = NOW + timedelta(seconds=5)
     store.record_policy(PolicyRecord("ns/p", latest_ref=new), reason="new tag", now=later)
