@@ -133,8 +133,9 @@ def _takeover(
     start_daemon: StartDaemon,
     ttl: str,
     stop: Callable[[DaemonProcess], None],
-) -> tuple[float, set[str]]:
-    """Replica a holds every (hanging) scan; `stop(a)`; seconds until b holds them all."""
+) -> tuple[float, set[str], str]:
+    """Replica a holds every (hanging) scan; `stop(a)`; seconds until b holds them all, b's
+    takeover messages and its /metrics then."""
     with silent_registry() as host:
         fleet = make_fleet(tmp_path, host, [f"hang/app{i}" for i in range(6)], 1)
         folder = tmp_path / "policies"
@@ -146,15 +147,16 @@ def _takeover(
         a, _ = replica(start_daemon, folder, url, "replica-a", *extra)
         scans = {f"scan:apps/app{i}" for i in range(6)}
         wait_until(lambda: held_by(store, "replica-a") == scans, 15, a)
-        b, _ = replica(start_daemon, folder, url, "replica-b", *extra)
+        b, port = replica(start_daemon, folder, url, "replica-b", *extra)
         started = time.monotonic()
         stop(a)
         wait_until(lambda: held_by(store, "replica-b") == scans, 30, b)
         seconds = time.monotonic() - started
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         messages = b.messages()
         b.popen.kill()
         store.close()
-        return seconds, {m for m in messages if m.startswith("took over")}
+        return seconds, {m for m in messages if m.startswith("took over")}, metrics
 
 
 def test_a_killed_replica_is_taken_over_within_twice_the_ttl(
@@ -164,18 +166,23 @@ def test_a_killed_replica_is_taken_over_within_twice_the_ttl(
         proc.popen.kill()
         proc.popen.wait(timeout=10)
 
-    seconds, takeovers = _takeover(tmp_path, postgres_url, start_daemon, f"{TTL:g}s", kill)
+    seconds, takeovers, metrics = _takeover(tmp_path, postgres_url, start_daemon, f"{TTL:g}s", kill)
     assert seconds <= 2 * TTL
     assert len(takeovers) == 6 and all("from replica-a" in m for m in takeovers)
+    assert 'image_automation_replica_info{replica="replica-b"} 1.0' in metrics
+    assert "\nimage_automation_lease_takeovers_total 6.0\n" in metrics
+    assert "\nimage_automation_leases_held 6.0\n" in metrics
 
 
 def test_sigterm_hands_work_over_without_waiting_for_the_ttl(
     tmp_path: Path, postgres_url: str, start_daemon: StartDaemon
 ) -> None:
-    seconds, takeovers = _takeover(
+    seconds, takeovers, metrics = _takeover(
         tmp_path, postgres_url, start_daemon, "5m", lambda p: p.terminate()
     )
     assert seconds < 10 and not takeovers  # handed back, not expired
+    assert "\nimage_automation_lease_takeovers_total 0.0\n" in metrics
+    assert "\nimage_automation_leases_held 6.0\n" in metrics
 
 
 SHARDED = """\
