@@ -6,11 +6,15 @@ from client to registry for LATENCY ms (one HTTP request ~ one chunk: a slow reg
 one ImageRepository (interval 1h) and one ImagePolicy per repository, all through the proxy.
 For 1 and then 3 replicas on a fresh database: start them, wait for the first full scan, then
 trigger CYCLES full rescans through the database and print for each:
-  cycle:   seconds from the trigger until every repository has a newer scan time (best and
-           median); the ratio 3 replicas / 1 (target <= 0.45);
+  cold:    seconds from starting the processes until every repository has been scanned once
+           (whole processes: start-up, migrations, registration, the first scan);
+  cycle:   warm, in the running processes: seconds from the trigger until every repository has
+           a newer scan time (best and median); the ratio 3 replicas / 1 (target <= 0.45);
   share:   scans per replica from each one's /metrics (target: each within 20 % of even);
   load:    statements the server executed per repository per cycle (pg_stat_statements,
-           this script's own progress queries left out; BEGIN and COMMIT count).
+           this script's own progress queries left out; BEGIN and COMMIT count);
+  CPU:     CPU seconds the replicas used per cycle, and how busy the whole machine was (a
+           cycle bound by CPU rather than registry latency cannot shrink with more replicas).
 
     python benchmarks/replicas.py [--repos 3000] [--latency-ms 50] [--cycles 3]
 """
@@ -29,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -142,23 +146,42 @@ def scans_done(port: int) -> float:
 
 
 def scanned_since(conn: psycopg.Connection[tuple[object, ...]], since: datetime) -> int:
-    rows = conn.execute("SELECT scan_time FROM scans WHERE scan_time IS NOT NULL").fetchall()
-    return sum(1 for (text,) in rows if datetime.fromisoformat(str(text)) >= since)
+    # Counted by the server: parsing every row here would put this script's CPU in the numbers.
+    row = conn.execute(
+        "SELECT count(*) FROM scans WHERE scan_time::timestamptz >= %s", (since,)
+    ).fetchone()
+    assert row is not None
+    return int(str(row[0]))
 
 
 def wait_scanned(conn: psycopg.Connection[tuple[object, ...]], since: datetime, n: int) -> float:
     started = time.monotonic()
     while scanned_since(conn, since) < n:
-        time.sleep(0.05)
+        time.sleep(0.1)
         if time.monotonic() - started > 600:
             raise SystemExit("a cycle took over 10 minutes")
     return time.monotonic() - started
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, every core (Linux /proc)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / hz, sum(ticks) / hz
+
+
 def statements(conn: psycopg.Connection[tuple[object, ...]]) -> int:
     calls = conn.execute(
         "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
-        "WHERE query NOT ILIKE '%pg_stat%' AND query NOT ILIKE '%FROM scans WHERE scan_time%' "
+        "WHERE query NOT ILIKE '%pg_stat%' "
+        "AND query NOT ILIKE '%FROM scans WHERE scan_time::timestamptz%' "
         "AND query NOT ILIKE 'SELECT now()' AND query NOT ILIKE 'UPDATE jobs SET next_run = now()%'"
     ).fetchone()
     assert calls is not None
@@ -171,12 +194,16 @@ def measure(
     url = server.create_database()
     conn = psycopg.connect(url, password=PASSWORD, autocommit=True)
     conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    launched = time.monotonic()
     replicas = start_replicas(n, url, work, policies)
     try:
-        wait_scanned(conn, datetime.min.replace(tzinfo=datetime.now().astimezone().tzinfo), repos)
-        times, shares, stmts = [], [], []
+        wait_scanned(conn, datetime(2000, 1, 1, tzinfo=UTC), repos)
+        cold = time.monotonic() - launched
+        times, shares, stmts, cpus, busy = [], [], [], [], []
         for _ in range(cycles):
             before = [scans_done(p) for _, p in replicas]
+            cpu0 = sum(cpu_seconds(c.pid) for c, _ in replicas)
+            machine0 = machine_busy()
             calls0 = statements(conn)
             since = conn.execute("SELECT now()").fetchone()
             assert since is not None
@@ -185,6 +212,9 @@ def measure(
                 "NOTIFY image_automation_jobs"
             )
             times.append(wait_scanned(conn, since[0], repos))  # type: ignore[arg-type]
+            cpus.append(sum(cpu_seconds(c.pid) for c, _ in replicas) - cpu0)
+            machine1 = machine_busy()
+            busy.append((machine1[0] - machine0[0]) / (machine1[1] - machine0[1]))
             time.sleep(0.5)  # the last releases land
             stmts.append((statements(conn) - calls0) / repos)
             shares.append([scans_done(p) - b for (_, p), b in zip(replicas, before, strict=True)])
@@ -194,7 +224,9 @@ def measure(
         for child, _ in replicas:
             child.wait(timeout=120)
         conn.close()
-    return {"times": times, "shares": shares, "stmts": stmts}
+    return {
+        "cold": cold, "times": times, "shares": shares, "stmts": stmts, "cpus": cpus, "busy": busy
+    }  # fmt: skip
 
 
 def report(n: int, result: dict[str, object], baseline: float | None) -> float:
@@ -202,12 +234,21 @@ def report(n: int, result: dict[str, object], baseline: float | None) -> float:
     best, median = times[0], statistics.median(times)
     ratio = f"  ({median / baseline:.2f}x of one replica)" if baseline else ""
     print(f"{n} replica(s): cycle best {best:.2f}s median {median:.2f}s{ratio}")
+    print(
+        f"    cold: {result['cold']:.2f}s from starting the processes to every repository scanned"
+    )
     for shares in result["shares"]:  # type: ignore[attr-defined]
         even = sum(shares) / len(shares)
         spread = ", ".join(f"{s:.0f} ({(s / even - 1) * 100:+.0f}%)" for s in shares)
         print(f"    scans per replica: {spread}")
     stmts = statistics.median(result["stmts"])  # type: ignore[arg-type]
     print(f"    database: {stmts:.1f} statements per repository and cycle")
+    cpu = statistics.median(result["cpus"])  # type: ignore[arg-type]
+    busy = statistics.median(result["busy"])  # type: ignore[arg-type]
+    print(
+        f"    CPU: replicas {cpu:.1f} s per cycle ({cpu / median:.2f} cores); whole machine "
+        f"{busy * 100:.0f}% busy over {os.cpu_count()} cores (other jobs included)"
+    )
     return median
 
 
