@@ -87,7 +87,7 @@ def policy_text(fleet: Fleet, scan_interval: str, *, insecure: bool = True) -> s
                   git:
                     commit:
                       author: {{name: bot, email: bot@example.com}}
-                      messageTemplate: "Update {{{{ AutomationObject }}}}"
+                      messageTemplate: "Update {{{{ .AutomationObject }}}}"
                   update: {{path: ./clusters/{part}}}
                 """)
     for i in range(len(fleet.repos)):

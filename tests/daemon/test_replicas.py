@@ -212,7 +212,7 @@ spec:
   git:
     commit:
       author: {{name: bot, email: bot@example.com}}
-      messageTemplate: "Update {{{{ AutomationObject }}}}"
+      messageTemplate: "Update {{{{ .AutomationObject }}}}"
   update: {{path: ./clusters}}
 ---
 apiVersion: notification.toolkit.fluxcd.io/v1
