@@ -43,7 +43,11 @@ def replica(
     start: StartDaemon, policies: Path, url: str, name: str, *extra: str
 ) -> tuple[DaemonProcess, int]:
     port = free_port()
-    args = ("--state", url, "--replica-id", name, "--listen", f"127.0.0.1:{port}", *extra)
+    # Each replica clones into a cache of its own, as each pod has its own emptyDir: a git
+    # workspace is locked within one process only.
+    cache = str(policies.parent / f"cache-{name}")
+    args = ("--state", url, "--replica-id", name, "--listen", f"127.0.0.1:{port}", "--cache", cache)
+    args = (*args, *extra)
     return start(str(policies), extra=args, name=name), port
 
 
