@@ -121,6 +121,12 @@ def _notify() -> CommandModule:
     return notify
 
 
+def _state() -> CommandModule:
+    from automation.commands import state
+
+    return state
+
+
 # Command name -> (one-line help, module loader). Order is the order shown in --help.
 COMMANDS: dict[str, Command] = {
     "validate": Command(
@@ -149,6 +155,7 @@ COMMANDS: dict[str, Command] = {
         "pin a policy to an earlier generation of its history (or --release the pin)", _rollback
     ),
     "notify": Command("send a sample event to a notification Provider", _notify),
+    "state": Command("state store maintenance: migrate between SQLite and PostgreSQL", _state),
 }
 
 

@@ -10,6 +10,7 @@ names, never free text from the outside world.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from prometheus_client import (
     CollectorRegistry,
@@ -85,6 +86,29 @@ class Metrics:
             ["type", "status"],
             registry=r,
         )
+
+        self.lease_takeovers = Counter(
+            f"{PREFIX}_lease_takeovers_total",
+            "Jobs this replica took over from a replica whose lease had expired.",
+            registry=r,
+        )
+
+    def replica(self, replica_id: str, leases_held: Callable[[], float]) -> None:
+        """Several replicas on one database: this one's id and the leases it holds now."""
+        info = Gauge(
+            f"{PREFIX}_replica_info",
+            "This replica's id (value 1).",
+            ["replica"],
+            registry=self.registry,
+        )
+        info.labels(replica=replica_id).set(1)
+        held = Gauge(
+            f"{PREFIX}_leases_held", "Job leases this replica holds.", registry=self.registry
+        )
+        held.set_function(leases_held)
+
+    def lease_takeover(self) -> None:
+        self.lease_takeovers.inc()
 
     def scan_finished(
         self, repository: str, seconds: float, tags: int | None, error: BaseException | None

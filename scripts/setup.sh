@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Idempotent setup for development and CI: the system tools the test rig runs (a real registry,
-# git, sshd, gpg, htpasswd), then .venv with the project installed in editable mode with [dev].
+# git, sshd, gpg, htpasswd, PostgreSQL), then .venv with the project installed in editable mode with [dev].
 # Quiet on success; prints one line saying what it did. Safe to run on every test run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # buildah + mmdebstrap: the container image test builds the Dockerfile FROM a locally bootstrapped base.
 # tinyproxy: the forward proxy GitRepository proxySecretRef is tested through.
+# postgresql: the state store tests run a real server (initdb/postgres in a temporary directory).
 APT_PACKAGES=(docker-registry git openssh-server openssh-client gnupg apache2-utils ca-certificates tinyproxy
-  buildah mmdebstrap)
+  buildah mmdebstrap postgresql)
 VENV=.venv
 STAMP="$VENV/.setup-stamp"
 did=()

@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.rig.registry",
     "tests.rig.git_remotes",
     "tests.rig.proxy",
+    "tests.rig.postgres",
 ]

@@ -54,10 +54,18 @@ def add_cache_argument(parser: argparse.ArgumentParser) -> None:
 def add_state_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state",
+        default=None,
+        metavar="PATH|URL",
+        help="state database: a SQLite file or postgresql://USER@HOST:PORT/DB "
+        "(default: $IMAGE_AUTOMATION_STATE or ~/.local/state/...)",
+    )
+    parser.add_argument(
+        "--state-password-file",
         type=Path,
         default=None,
         metavar="PATH",
-        help="state database (default: $IMAGE_AUTOMATION_STATE or ~/.local/state/...)",
+        help="file holding the PostgreSQL password, e.g. a mounted Secret "
+        "(also $IMAGE_AUTOMATION_STATE_PASSWORD_FILE, PGPASSWORD, PGPASSFILE)",
     )
 
 
@@ -86,6 +94,21 @@ def load_report(args: argparse.Namespace) -> tuple[Config, list[ConfigError]]:
 
 
 def state(args: argparse.Namespace) -> StateStore:
-    from automation.state import open_store  # start-up laziness
+    return open_state(args.state, args.state_password_file)
 
-    return open_store(args.state)
+
+def open_state(location: str | None, password_file: Path | None = None) -> StateStore:
+    """`location` (else `$IMAGE_AUTOMATION_STATE`, else the default file): a SQLite path or a
+    `postgresql://` URL."""
+    # Start-up laziness: the state stage loads when a command opens it, and psycopg and its
+    # pool only when the state is on a server.
+    from automation.state import open_store
+    from automation.state.location import is_server_url
+    from automation.state.store import state_location
+
+    text = location or state_location()
+    if is_server_url(text):
+        from automation.state.postgres import open_server
+
+        return open_server(text, password_file)
+    return open_store(Path(text))

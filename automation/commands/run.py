@@ -29,6 +29,14 @@ from automation.daemon.chain import Observer
 from automation.daemon.plan import JITTER_CAP
 from automation.daemon.policysource import load_sources, parse_source
 from automation.daemon.reload import policy_cache
+from automation.daemon.replicas import (
+    LEASE_TTL,
+    SHARD_LABEL,
+    ReplicaOptions,
+    SharedScheduler,
+    default_replica_id,
+    shared_scheduler,
+)
 from automation.daemon.runner import Daemon, DaemonOptions
 from automation.errors import AutomationError, ConfigErrors, UsageError
 from automation.notify.delivery import Dispatcher, http_sender
@@ -56,6 +64,13 @@ interval; first runs resume from the state store and are spread by --jitter. A n
 re-evaluates the repository's policies at once, a new latestRef runs the automations that
 use it. A failing object retries after 5s, 10s, 20s, ... up to 10m; the others run on time.
 SIGTERM/SIGINT: stop scheduling, abandon registry work, let a running push finish, exit 0.
+
+Replicas: with --state postgresql://USER@HOST:PORT/DB (password from PGPASSWORD, PGPASSFILE
+or $IMAGE_AUTOMATION_STATE_PASSWORD_FILE) any number of `run` processes share the work: each
+due object is leased to one replica for --lease-ttl and renewed while it runs; a replica that
+dies loses its leases after the TTL, one that gets SIGTERM hands them back at once. Objects
+labelled sharding.fluxcd.io/key: NAME run only on replicas started with --shard NAME; the
+others run the unlabelled objects.
 """
 
 T = TypeVar("T")
@@ -109,6 +124,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--git-workers", type=int, default=2, metavar="N", help="automations run at once"
     )
+    parser.add_argument(
+        "--shard",
+        default="",
+        metavar="NAME",
+        help=f"run only objects labelled {SHARD_LABEL}: NAME (default: the unlabelled ones)",
+    )
+    parser.add_argument(
+        "--replica-id",
+        default=None,
+        metavar="ID",
+        help="this replica's name in leases and /metrics (default: host name + random suffix)",
+    )
+    parser.add_argument(
+        "--lease-ttl",
+        type=_duration,
+        default=LEASE_TTL,
+        metavar="DURATION",
+        help="with a PostgreSQL state: how long a dead replica's work waits before another "
+        "takes it over (default: 30s)",
+    )
 
 
 def _duration(text: str, *, allow_zero: bool = False) -> timedelta:
@@ -156,12 +191,22 @@ def run(args: argparse.Namespace) -> int:
     cache: Path = args.cache or default_cache_dir()
     secrets = tuple(secrets_paths(args.secrets))
     options = DaemonOptions(
-        sources, secrets, cache, args.reload_interval, args.git_workers, args.jitter
+        sources, secrets, cache, args.reload_interval, args.git_workers, args.jitter, args.shard
     )
     loaded = load_sources(sources, secrets, policy_cache(cache))
     store = state(args)
     try:
-        daemon = Daemon(loaded, store, options)
+        replica = ReplicaOptions(
+            args.replica_id or default_replica_id(), args.shard, args.lease_ttl
+        )
+        shared = shared_scheduler(store, replica)
+        if shared is not None:
+            log.info(
+                "replica %s (shard %r): sharing work in the state database",
+                replica.replica_id,
+                args.shard,
+            )
+        daemon = Daemon(loaded, store, options, shared=shared)
         return asyncio.run(serve(daemon, listen, exposure))
     finally:
         store.close()
@@ -251,6 +296,10 @@ def _servers(
     metrics = Metrics()
     observer: Observer = metrics
     daemon.observer = observer
+    shared = daemon.scheduler
+    if isinstance(shared, SharedScheduler):
+        metrics.replica(shared.options.replica_id, lambda: shared.held)
+        shared.on_takeover = lambda _job, _previous: metrics.lease_takeover()
 
     def endpoints(config: Config) -> Sequence[Endpoint]:
         try:

@@ -20,11 +20,12 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from automation.config import Config, ObjectKey
+from automation.config import Config, ImageUpdateAutomation, ObjectKey
 from automation.daemon.batch import Batcher
 from automation.daemon.plan import (
     JobKind,
@@ -61,6 +62,16 @@ log = logging.getLogger("automation.daemon")
 # (TLS context, /v2/ probe: ~20 ms of CPU), so many one-repository passes cost more CPU
 # than the scans themselves. A webhook-triggered scan waits at most this long.
 SCAN_WINDOW = 0.25
+# An automation whose git branch another replica is pushing to tries again this soon.
+BRANCH_BUSY_RETRY = timedelta(seconds=2)
+
+GitLock = Callable[[ImageUpdateAutomation], AbstractContextManager[bool]]
+
+
+class Triggers(Protocol):
+    """What the chain asks of a scheduler: run a job now (in-process or shared)."""
+
+    def trigger_now(self, job_id: str) -> None: ...
 
 
 class Observer(Protocol):
@@ -86,7 +97,7 @@ class Chain:
         self,
         config: Config,
         store: StateStore,
-        scheduler: Scheduler,
+        scheduler: Scheduler | Triggers,
         cache: Path,
         clock: Callable[[], datetime],
         *,
@@ -101,6 +112,8 @@ class Chain:
         self.failures: dict[str, int] = {}  # job id -> failures in a row
         self._stalled: dict[str, str] = {}  # job id -> the stalled error last reported
         self.stopping = False
+        # With replicas: held while an automation runs, so no two push to one branch at once.
+        self.git_lock: GitLock | None = None
         self._git = ThreadPoolExecutor(git_workers, thread_name_prefix="git")
         self._scans = Batcher(self._scan_batch, window=SCAN_WINDOW)
         self._evaluations = Batcher(self._evaluate_batch)
@@ -155,9 +168,10 @@ class Chain:
             return None
         loop = asyncio.get_running_loop()
         config, now = self.config, self.clock()
-        outcome: AutomationOutcome = await loop.run_in_executor(
-            self._git, run_automation, config, self.store, auto, self.cache, now
-        )
+        outcome = await loop.run_in_executor(self._git, self._run_automation, config, auto, now)
+        if outcome is None:
+            note(logging.INFO, f"automation {key}: branch busy on another replica", object=key)
+            return BRANCH_BUSY_RETRY
         if outcome.commit:
             if self.observer is not None:
                 self.observer.pushed(key)
@@ -177,6 +191,17 @@ class Chain:
     def _emit(self, event: Event | None) -> None:
         if event is not None and self.notifier is not None:
             self.notifier.emit(event)
+
+    def _run_automation(
+        self, config: Config, auto: ImageUpdateAutomation, now: datetime
+    ) -> AutomationOutcome | None:
+        """Run it (in a git worker thread); None when another replica holds its branch."""
+        if self.git_lock is None:
+            return run_automation(config, self.store, auto, self.cache, now)
+        with self.git_lock(auto) as held:
+            if not held:
+                return None
+            return run_automation(config, self.store, auto, self.cache, now)
 
     def _outcome(
         self, kind: JobKind, key: str, error: str, *, stalled: bool = False

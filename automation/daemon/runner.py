@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from automation.config import Config, ObjectKey
+from automation.config import Config, ImageUpdateAutomation, ObjectKey
 from automation.daemon.chain import Chain, Observer, note
 from automation.daemon.plan import (
     JITTER_CAP,
@@ -32,6 +33,7 @@ from automation.daemon.plan import (
 )
 from automation.daemon.policysource import LoadedConfig, PolicySource
 from automation.daemon.reload import ConfigReloader
+from automation.daemon.replicas import SharedScheduler, git_lock_name, shard_of
 from automation.daemon.scheduler import JobFunc, Scheduler, utc_now
 from automation.state import StateStore
 from automation.steps.crosscheck import crosscheck
@@ -49,6 +51,7 @@ class DaemonOptions:
     reload_interval: timedelta = timedelta(minutes=1)
     git_workers: int = 2
     jitter: timedelta = JITTER_CAP  # first runs spread over at most this long
+    shard: str = ""  # run the objects labelled with this shard ('' = the unlabelled ones)
 
 
 class Daemon:
@@ -60,11 +63,13 @@ class Daemon:
         *,
         observer: Observer | None = None,
         clock: Callable[[], datetime] = utc_now,
+        shared: SharedScheduler | None = None,
     ) -> None:
         self.store = store
         self.options = options
         self.clock = clock
-        self.scheduler = Scheduler(clock=clock)
+        # One process: jobs in memory. Replicas: the schedule and its leases in the database.
+        self.scheduler: Scheduler | SharedScheduler = shared or Scheduler(clock=clock)
         self.reloader = ConfigReloader(options.sources, options.secrets, options.cache, loaded)
         self.chain = Chain(
             loaded.config,
@@ -75,6 +80,9 @@ class Daemon:
             git_workers=options.git_workers,
         )
         self.chain.observer = observer
+        if shared is not None:
+            shared.stop_requested = lambda: self.chain.stopping
+            self.chain.git_lock = self._git_lock
         self._jobs: dict[str, JobSpec] = {}
         self._policy_prints: dict[str, str] = {}
         self._started = False
@@ -105,7 +113,20 @@ class Daemon:
         note(logging.INFO, f"daemon started: {len(self._jobs)} jobs", jobs=len(self._jobs))
 
     def ready(self) -> bool:
-        return self._started and not self.chain.stopping
+        """Started, not stopping, and (replicas) the state database answers."""
+        shared = self.scheduler if isinstance(self.scheduler, SharedScheduler) else None
+        healthy = shared is None or shared.healthy
+        return self._started and not self.chain.stopping and healthy
+
+    @contextmanager
+    def _git_lock(self, auto: ImageUpdateAutomation) -> Iterator[bool]:
+        """The lease on the automation's git URL and branch (replicas only)."""
+        name = git_lock_name(self.chain.config, auto)
+        if name is None or not isinstance(self.scheduler, SharedScheduler):
+            yield True
+            return
+        with self.scheduler.locked(name) as held:
+            yield held
 
     async def stop(self) -> None:
         """Stop scheduling; abandon scans in flight; let a running git push finish."""
@@ -120,8 +141,10 @@ class Daemon:
 
     def request_scan(self, keys: set[str]) -> None:
         """Scan these ImageRepositories now (thread-safe; the webhook receiver calls it)."""
+        # Replicas: through the database, to whichever replica (or shard) runs the scan.
+        shared = isinstance(self.scheduler, SharedScheduler)
         for key in sorted(keys):
-            if job_id(JobKind.SCAN, key) in self._jobs:
+            if job_id(JobKind.SCAN, key) in self._jobs or shared:
                 note(logging.INFO, f"scan {key} requested", object=key)
                 self.scheduler.trigger_now(job_id(JobKind.SCAN, key))
 
@@ -134,7 +157,11 @@ class Daemon:
     def apply(self, config: Config) -> None:
         """Make the scheduled jobs match `config`: add, remove, reschedule, re-run changed."""
         now = self.clock()
-        desired = desired_jobs(config)
+        desired = {
+            job: spec
+            for job, spec in desired_jobs(config).items()
+            if shard_of(config, spec) == self.options.shard
+        }
         changes = diff_jobs(self._jobs, desired)
         self.chain.use(config)
         for removed in changes.removed:

@@ -1,7 +1,8 @@
 """The state database's schema: one SQL script per version, applied in order.
 
-`PRAGMA user_version` records how far a database has been migrated; a migration is never edited
-once released, only new ones appended. Also the text encodings of times and refs in columns.
+SQLite records how far a database has been migrated in `PRAGMA user_version`, PostgreSQL in the
+`schema_version` table; both run the same scripts. A migration is never edited once released,
+only new ones appended. Also the text encodings of times and refs in columns.
 """
 
 from __future__ import annotations
@@ -47,6 +48,45 @@ MIGRATIONS: list[str] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
+# Tables only a shared server needs: the replicas' job leases, named locks and event queue.
+# Versioned apart from the state tables, which must stay the same in both stores.
+COORDINATION_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE jobs (
+        name TEXT PRIMARY KEY, shard TEXT NOT NULL DEFAULT '',
+        interval_seconds DOUBLE PRECISION NOT NULL, next_run TIMESTAMPTZ NOT NULL,
+        triggered BOOLEAN NOT NULL DEFAULT FALSE, holder TEXT, expires TIMESTAMPTZ
+    );
+    CREATE INDEX jobs_due ON jobs (shard, next_run);
+    CREATE TABLE locks (
+        name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL
+    );
+    """,
+]
+
+# Column lists in table order, as both stores read and write them.
+SCAN_COLUMNS = (
+    "key, canonical_name, tag_count, scan_time, revision, latest_tags, spec_hash, "
+    "last_error, error_time"
+)
+SCAN_ALL = SCAN_COLUMNS + ", tags"
+POLICY_COLUMNS = (
+    "key, latest_ref, observed_previous_ref, evaluated_time, spec_hash, "
+    "repository_revision, message, last_error, generation, pinned_generation"
+)
+AUTOMATION_COLUMNS = (
+    "key, last_run_time, last_push_commit, last_push_time, observed_policies, "
+    "observed_source_revision, last_error, failures"
+)
+MIRROR_COLUMNS = "key, source_ref, mirror_ref, digest, time, error"
+COLUMNS = {
+    "scans": SCAN_ALL,
+    "policies": POLICY_COLUMNS,
+    "policy_history": "key, generation, time, ref, reason",
+    "automations": AUTOMATION_COLUMNS,
+    "mirrors": MIRROR_COLUMNS,
+}
+
 
 def encode_time(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -65,3 +105,8 @@ def decode_ref(value: str | None) -> LatestRef | None:
         return None
     data = json.loads(value)
     return LatestRef(data["name"], data["tag"], data.get("digest", ""))
+
+
+def postgres_script(script: str) -> str:
+    """A migration in PostgreSQL's spelling: the one type name that differs (BLOB)."""
+    return script.replace(" BLOB", " BYTEA")

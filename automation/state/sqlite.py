@@ -50,6 +50,8 @@ def _is_busy(err: sqlite3.Error) -> bool:
 
 
 class SQLiteStore:
+    PARAM = "?"  # sqlite3's parameter mark (`transfer` writes tables with it)
+
     def __init__(
         self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT, retry_delay: float = 0.2
     ) -> None:

@@ -1,4 +1,4 @@
-"""The state store interface. SQLite implements it; a server database can implement it too.
+"""The state store interface. SQLite implements it for one process, PostgreSQL for replicas.
 
 Only this package imports the database layer; everything else talks to `StateStore`.
 """
@@ -71,7 +71,14 @@ def default_state_path() -> Path:
     return Path(base) / "image-automation" / "state.db"
 
 
+def state_location() -> str:
+    """`$IMAGE_AUTOMATION_STATE` (a path or a postgresql:// URL), else the default file."""
+    return os.environ.get(STATE_ENV) or str(default_state_path())
+
+
 def open_store(path: Path | None = None) -> StateStore:
+    """The SQLite file at `path` (default: `default_state_path()`). A `postgresql://` URL is
+    opened by `automation.state.postgres.open_server`, which loads the driver."""
     return SQLiteStore(path or default_state_path())
 
 

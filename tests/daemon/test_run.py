@@ -47,6 +47,8 @@ def test_new_tag_lands_on_the_remote_within_the_scan_interval(
     ).replace(f"{image}:1.0.0", f"{image}:1.1.0")
     assert log(bare_remote, "main")[0] == "Update apps/fleet"
     assert head(bare_remote, "main") != before
+    # The remote moves before the daemon logs the push it returned from.
+    daemon.wait_for_log(lambda m: m.startswith("automation apps/fleet: pushed"), 5)
     lines = daemon.lines()
     pushed = [x for x in lines if str(x.get("msg", "")).startswith("automation apps/fleet: pushed")]
     assert pushed and pushed[-1]["commit"] == head(bare_remote, "main")
