@@ -139,6 +139,11 @@ class SharedScheduler:
     def held(self) -> int:
         return len(self._running)
 
+    @property
+    def reachable(self) -> bool:
+        """False as soon as any call (a job's, not only the poll) found no connection."""
+        return self._store.server.reachable
+
     # -- the Scheduler calls ------------------------------------------------------------
 
     def start(self) -> None:

@@ -115,7 +115,7 @@ class Daemon:
     def ready(self) -> bool:
         """Started, not stopping, and (replicas) the state database answers."""
         shared = self.scheduler if isinstance(self.scheduler, SharedScheduler) else None
-        healthy = shared is None or shared.healthy
+        healthy = shared is None or (shared.healthy and shared.reachable)
         return self._started and not self.chain.stopping and healthy
 
     @contextmanager

@@ -36,6 +36,7 @@ class Server:
     def __init__(self, location: ServerLocation, *, pool_size: int = POOL_SIZE) -> None:
         self.location = location
         self._idle_since: dict[int, float] = {}  # id(connection) -> when it went back
+        self.reachable = True  # False from a call that got no connection to the next that did
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
         if location.password is not None:
             kwargs["password"] = location.password
@@ -88,8 +89,20 @@ class Server:
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._errors(), self._pool.connection(timeout=CONNECT_WAIT) as conn:
+        with self._errors(), self._pooled() as conn:
             yield conn
+
+    @contextmanager
+    def _pooled(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection; `reachable` says whether the last call got one, so readiness
+        turns false on the first call that finds the server away, whichever thread made it."""
+        try:
+            with self._pool.connection(timeout=CONNECT_WAIT) as conn:
+                self.reachable = True
+                yield conn
+        except PoolTimeout:
+            self.reachable = False
+            raise
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -113,7 +126,7 @@ class Server:
     def all(self, sql: str, *args: Any) -> list[Any]:
         for attempt in (1, 2):
             try:
-                with self._pool.connection(timeout=CONNECT_WAIT) as conn:
+                with self._pooled() as conn:
                     return conn.execute(sql.encode(), args).fetchall()
             except PoolTimeout as err:  # no connection at all: the server is away
                 raise StateError(f"state store {self.where}: {reason(err)}") from None

@@ -102,8 +102,10 @@ def test_three_replicas_survive_a_kill_and_a_database_restart_changing_everythin
 
     # The database restarts: replicas report not ready, back off, resume.
     postgres_server.stop()
-    wait_until(lambda: ready(port_b) == 503, 20, b)
-    postgres_server.start()
+    try:
+        wait_until(lambda: ready(port_b) == 503, 20, b)
+    finally:
+        postgres_server.start()  # the server is shared by the session: never leave it down
     wait_until(lambda: ready(port_b) == 200, 30, b)
     for repo in repos:
         push_tags(registry, repo, ["1.2.0"])

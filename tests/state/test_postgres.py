@@ -96,10 +96,12 @@ def test_store_recovers_after_a_server_restart(
         with pytest.raises(StateError) as err:
             store.get_scan("ns/app")
         assert PASSWORD not in str(err.value)
+        assert store.server.reachable is False  # what the daemon's /readyz reads
     finally:
         monkeypatch.setattr("automation.state.pgserver.CONNECT_WAIT", 15.0)
         postgres_server.start()
     assert store.get_tags("ns/app") == ["1"]
+    assert store.server.reachable is True
     store.close()
 
 
