@@ -59,10 +59,13 @@ def test_an_alias_bomb_costs_the_image_finder_nothing_either() -> None:
 )
 @pytest.mark.parametrize("pure", [False, True])
 def test_deep_nesting_is_a_syntax_error_fast(text: str, pure: bool) -> None:
-    start = time.perf_counter()
-    with pytest.raises(YamlSyntaxError, match=r"nested|levels"):
-        locate(text, pure=pure)
-    assert time.perf_counter() - start < 0.5
+    best = float("inf")
+    for _ in range(3):  # the best of three: a busy machine may pause one run, never all
+        start = time.perf_counter()
+        with pytest.raises(YamlSyntaxError, match=r"nested|levels"):
+            locate(text, pure=pure)
+        best = min(best, time.perf_counter() - start)
+    assert best < 0.5
 
 
 def test_nesting_within_the_limit_still_works() -> None:
