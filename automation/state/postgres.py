@@ -22,10 +22,9 @@ from automation.errors import StateError
 from automation.reference import LatestRef
 from automation.state.location import ServerLocation, server_location
 from automation.state.pgserver import POOL_SIZE, Cursor, Server
+from automation.state.reads import StoreReads, policy_record
 from automation.state.records import (
     AutomationRecord,
-    HistoryEntry,
-    MirrorRecord,
     PolicyRecord,
     ScanRecord,
 )
@@ -36,9 +35,6 @@ from automation.state.schema import (
     MIRROR_COLUMNS,
     POLICY_COLUMNS,
     SCAN_ALL,
-    SCAN_COLUMNS,
-    decode_ref,
-    decode_time,
     encode_ref,
     encode_time,
     postgres_script,
@@ -52,7 +48,7 @@ def open_server(url: str, password_file: Path | None = None) -> PostgresStore:
     return PostgresStore(server_location(url, password_file))
 
 
-class PostgresStore:
+class PostgresStore(StoreReads):
     PARAM = "%s"  # psycopg's parameter mark (`transfer` writes tables with it)
 
     def __init__(self, location: ServerLocation, *, pool_size: int = POOL_SIZE) -> None:
@@ -111,30 +107,7 @@ class PostgresStore:
             (key, error, encode_time(now)),
         )
 
-    def get_scan(self, key: str) -> ScanRecord | None:
-        row = self._one(f"SELECT {SCAN_COLUMNS} FROM scans WHERE key = %s", key)
-        return SQLiteStore._scan(row) if row else None
-
-    def get_tags(self, key: str) -> list[str] | None:
-        row = self._one("SELECT tags FROM scans WHERE key = %s", key)
-        if not row or row[0] is None:
-            return None
-        text = zlib.decompress(row[0]).decode()
-        return text.split("\n") if text else []
-
-    def list_scans(self) -> list[ScanRecord]:
-        rows = self._all(f"SELECT {SCAN_COLUMNS} FROM scans ORDER BY key")
-        return [SQLiteStore._scan(r) for r in rows]
-
     # policies --------------------------------------------------------------------------
-    def get_policy(self, key: str) -> PolicyRecord | None:
-        row = self._one(f"SELECT {POLICY_COLUMNS} FROM policies WHERE key = %s", key)
-        return SQLiteStore._policy(row) if row else None
-
-    def list_policies(self) -> list[PolicyRecord]:
-        rows = self._all(f"SELECT {POLICY_COLUMNS} FROM policies ORDER BY key")
-        return [SQLiteStore._policy(r) for r in rows]
-
     def record_policy(self, record: PolicyRecord, *, reason: str, now: datetime) -> PolicyRecord:
         """Store a policy's status; a changed latestRef becomes a new history generation."""
         with self._tx() as db:
@@ -144,7 +117,7 @@ class PostgresStore:
             row = db.execute(
                 f"SELECT {POLICY_COLUMNS} FROM policies WHERE key = %s FOR UPDATE", (record.key,)
             ).fetchone()
-            old = SQLiteStore._policy(row)
+            old = policy_record(row)
             if _stale(record.evaluated_time or now, old):
                 return old
             generation = old.generation
@@ -176,7 +149,7 @@ class PostgresStore:
             stored = db.execute(
                 f"SELECT {POLICY_COLUMNS} FROM policies WHERE key = %s", (record.key,)
             ).fetchone()
-        return SQLiteStore._policy(stored)
+        return policy_record(stored)
 
     def record_policy_error(self, key: str, error: str, now: datetime) -> None:
         self.server.execute(
@@ -186,19 +159,6 @@ class PostgresStore:
             (key, error, encode_time(now)),
         )
 
-    def history(self, key: str) -> list[HistoryEntry]:
-        rows = self._all(
-            "SELECT generation, time, ref, reason FROM policy_history WHERE key = %s "
-            "ORDER BY generation",
-            key,
-        )
-        out = []
-        for generation, time, ref, reason in rows:
-            parsed_time, parsed_ref = decode_time(time), decode_ref(ref)
-            assert parsed_time is not None and parsed_ref is not None
-            out.append(HistoryEntry(generation, parsed_time, parsed_ref, reason))
-        return out
-
     def set_pin(self, key: str, generation: int | None) -> None:
         self.server.execute(
             "INSERT INTO policies (key, pinned_generation) VALUES (%s, %s) "
@@ -207,14 +167,6 @@ class PostgresStore:
         )
 
     # automations -----------------------------------------------------------------------
-    def get_automation(self, key: str) -> AutomationRecord | None:
-        row = self._one(f"SELECT {AUTOMATION_COLUMNS} FROM automations WHERE key = %s", key)
-        return SQLiteStore._automation(row) if row else None
-
-    def list_automations(self) -> list[AutomationRecord]:
-        rows = self._all(f"SELECT {AUTOMATION_COLUMNS} FROM automations ORDER BY key")
-        return [SQLiteStore._automation(r) for r in rows]
-
     def put_automation(self, record: AutomationRecord) -> None:
         observed = json.dumps({k: v.to_dict() for k, v in sorted(record.observed_policies.items())})
         values = (
@@ -241,12 +193,6 @@ class PostgresStore:
     ) -> None:
         values = (key, source_ref, encode_ref(mirror_ref), digest, encode_time(now), error)
         self.server.execute(_upsert("mirrors", MIRROR_COLUMNS), values)
-
-    def get_mirror(self, key: str) -> MirrorRecord | None:
-        row = self._one(f"SELECT {MIRROR_COLUMNS} FROM mirrors WHERE key = %s", key)
-        if row is None:
-            return None
-        return MirrorRecord(row[0], row[1], decode_ref(row[2]), row[3], decode_time(row[4]), row[5])
 
     def close(self) -> None:
         self.server.close()

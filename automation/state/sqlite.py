@@ -24,18 +24,16 @@ from typing import Any
 
 from automation.errors import StateError
 from automation.reference import LatestRef
+from automation.state.reads import StoreReads, policy_record
 from automation.state.records import (
     AutomationRecord,
-    HistoryEntry,
-    MirrorRecord,
     PolicyRecord,
     ScanRecord,
 )
 from automation.state.schema import (
     MIGRATIONS,
+    POLICY_COLUMNS,
     SCHEMA_VERSION,
-    decode_ref,
-    decode_time,
     encode_ref,
     encode_time,
 )
@@ -49,7 +47,7 @@ def _is_busy(err: sqlite3.Error) -> bool:
     return getattr(err, "sqlite_errorcode", 0) & 0xFF in _BUSY_CODES
 
 
-class SQLiteStore:
+class SQLiteStore(StoreReads):
     PARAM = "?"  # sqlite3's parameter mark (`transfer` writes tables with it)
 
     def __init__(
@@ -154,76 +152,14 @@ class SQLiteStore:
                 (error, encode_time(now), key),
             )
 
-    _SCAN_COLUMNS = (
-        "key, canonical_name, tag_count, scan_time, revision, latest_tags, spec_hash, "
-        "last_error, error_time"
-    )
-
-    @staticmethod
-    def _scan(row: Any) -> ScanRecord:
-        return ScanRecord(
-            key=row[0],
-            canonical_name=row[1],
-            tag_count=row[2],
-            scan_time=decode_time(row[3]),
-            revision=row[4],
-            latest_tags=tuple(json.loads(row[5])),
-            spec_hash=row[6],
-            last_error=row[7],
-            error_time=decode_time(row[8]),
-        )
-
-    def get_scan(self, key: str) -> ScanRecord | None:
-        row = self._one(f"SELECT {self._SCAN_COLUMNS} FROM scans WHERE key = ?", key)
-        return self._scan(row) if row else None
-
-    def get_tags(self, key: str) -> list[str] | None:
-        row = self._one("SELECT tags FROM scans WHERE key = ?", key)
-        if not row or row[0] is None:
-            return None
-        text = zlib.decompress(row[0]).decode()
-        return text.split("\n") if text else []
-
-    def list_scans(self) -> list[ScanRecord]:
-        rows = self._all(f"SELECT {self._SCAN_COLUMNS} FROM scans ORDER BY key")
-        return [self._scan(r) for r in rows]
-
     # policies --------------------------------------------------------------------------
-    _POLICY_COLUMNS = (
-        "key, latest_ref, observed_previous_ref, evaluated_time, spec_hash, "
-        "repository_revision, message, last_error, generation, pinned_generation"
-    )
-
-    @staticmethod
-    def _policy(row: Any) -> PolicyRecord:
-        return PolicyRecord(
-            key=row[0],
-            latest_ref=decode_ref(row[1]),
-            observed_previous_ref=decode_ref(row[2]),
-            evaluated_time=decode_time(row[3]),
-            spec_hash=row[4],
-            repository_revision=row[5],
-            message=row[6],
-            last_error=row[7],
-            generation=row[8],
-            pinned_generation=row[9],
-        )
-
-    def get_policy(self, key: str) -> PolicyRecord | None:
-        row = self._one(f"SELECT {self._POLICY_COLUMNS} FROM policies WHERE key = ?", key)
-        return self._policy(row) if row else None
-
-    def list_policies(self) -> list[PolicyRecord]:
-        rows = self._all(f"SELECT {self._POLICY_COLUMNS} FROM policies ORDER BY key")
-        return [self._policy(r) for r in rows]
-
     def record_policy(self, record: PolicyRecord, *, reason: str, now: datetime) -> PolicyRecord:
         """Store a policy's status; a changed latestRef becomes a new history generation."""
         with self._tx() as db:
             row = db.execute(
-                f"SELECT {self._POLICY_COLUMNS} FROM policies WHERE key = ?", (record.key,)
+                f"SELECT {POLICY_COLUMNS} FROM policies WHERE key = ?", (record.key,)
             ).fetchone()
-            old = self._policy(row) if row else PolicyRecord(key=record.key)
+            old = policy_record(row) if row else PolicyRecord(key=record.key)
             generation = old.generation
             if record.latest_ref is not None and record.latest_ref != old.latest_ref:
                 generation += 1
@@ -264,46 +200,12 @@ class SQLiteStore:
                 (error, encode_time(now), key),
             )
 
-    def history(self, key: str) -> list[HistoryEntry]:
-        rows = self._all(
-            "SELECT generation, time, ref, reason FROM policy_history WHERE key = ? "
-            "ORDER BY generation",
-            key,
-        )
-        out = []
-        for generation, time, ref, reason in rows:
-            parsed_time, parsed_ref = decode_time(time), decode_ref(ref)
-            assert parsed_time is not None and parsed_ref is not None
-            out.append(HistoryEntry(generation, parsed_time, parsed_ref, reason))
-        return out
-
     def set_pin(self, key: str, generation: int | None) -> None:
         with self._tx() as db:
             db.execute("INSERT OR IGNORE INTO policies (key) VALUES (?)", (key,))
             db.execute("UPDATE policies SET pinned_generation = ? WHERE key = ?", (generation, key))
 
     # automations -----------------------------------------------------------------------
-    def get_automation(self, key: str) -> AutomationRecord | None:
-        row = self._one("SELECT * FROM automations WHERE key = ?", key)
-        return self._automation(row) if row else None
-
-    def list_automations(self) -> list[AutomationRecord]:
-        return [self._automation(r) for r in self._all("SELECT * FROM automations ORDER BY key")]
-
-    @staticmethod
-    def _automation(row: Any) -> AutomationRecord:
-        observed = {k: LatestRef(**v) for k, v in json.loads(row[4]).items()}
-        return AutomationRecord(
-            key=row[0],
-            last_run_time=decode_time(row[1]),
-            last_push_commit=row[2],
-            last_push_time=decode_time(row[3]),
-            observed_policies=observed,
-            observed_source_revision=row[5],
-            last_error=row[6],
-            failures=row[7],
-        )
-
     def put_automation(self, record: AutomationRecord) -> None:
         observed = json.dumps({k: v.to_dict() for k, v in sorted(record.observed_policies.items())})
         with self._tx() as db:
@@ -336,12 +238,6 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO mirrors VALUES (?,?,?,?,?,?)",
                 (key, source_ref, encode_ref(mirror_ref), digest, encode_time(now), error),
             )
-
-    def get_mirror(self, key: str) -> MirrorRecord | None:
-        row = self._one("SELECT * FROM mirrors WHERE key = ?", key)
-        if row is None:
-            return None
-        return MirrorRecord(row[0], row[1], decode_ref(row[2]), row[3], decode_time(row[4]), row[5])
 
     def close(self) -> None:
         with self._lock, self._errors("close"):
